@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu a user sees, by role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items: list[tuple[str, Any]] = [
+        (reverse("home"), _("Home")),
+        (reverse("crm:client_list"), _("Clients")),
+    ]
+    if user.is_head:
+        items.append((reverse("accounts:team_list"), _("Teams")))
+    if user.is_admin:
+        items.append((reverse("admin:index"), _("Administration")))
+    items.append((reverse("api-docs"), _("API")))
+    current = request.path
+    return {
+        "nav_items": [
+            {"url": url, "label": label, "active": current == url or (
+                url != "/" and current.startswith(url))}
+            for url, label in items
+        ]
+    }

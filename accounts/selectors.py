@@ -1,0 +1,100 @@
+"""Who may see and change which client: the one scope every read goes through."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Team, User
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from crm.models import Client
+
+
+def team_subtree_ids(*, root_ids: set[int]) -> set[int]:
+    """The given teams and every team below them (one query: teams are few)."""
+    if not root_ids:
+        return set()
+    children: dict[int | None, list[int]] = {}
+    for team_id, parent_id in Team.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(team_id)
+    found: set[int] = set()
+    stack = list(root_ids)
+    while stack:
+        team_id = stack.pop()
+        if team_id in found:
+            continue
+        found.add(team_id)
+        stack.extend(children.get(team_id, []))
+    return found
+
+
+def teams_headed_by(*, user: User) -> set[int]:
+    """Every team a user heads, with all teams nested below them."""
+    return team_subtree_ids(root_ids=set(user.headed_teams.values_list("id", flat=True)))
+
+
+def users_managed_by(*, user: User) -> QuerySet[User]:
+    """Members (and heads) of the teams in the subtrees the user heads."""
+    team_ids = teams_headed_by(user=user)
+    return User.objects.filter(Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)).distinct()
+
+
+def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
+    """The clients a user may see: owned, granted, in the teams they head; all for admins.
+
+    Built from ``id IN (subquery)`` terms rather than joins, so the result
+    never repeats a client and stays cheap to count and paginate.
+    """
+    from crm.models import Client, ClientGrant
+
+    if not user.is_authenticated or not user.is_active:
+        return Client.objects.none()
+    assert isinstance(user, User)
+    if user.is_admin:
+        return Client.objects.all()
+    now = timezone.now()
+    granted = ClientGrant.objects.filter(user=user).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    scope = Q(owner=user) | Q(pk__in=granted.values("client_id"))
+    team_ids = teams_headed_by(user=user)
+    if team_ids:
+        managed = User.objects.filter(
+            Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)
+        ).values("id")
+        scope |= Q(owner_id__in=managed)
+    return Client.objects.filter(scope)
+
+
+def client_can_edit(*, user: User | AnonymousUser, client: Client) -> bool:
+    """Edit rights: the owner, an edit grant, a head over the owner, an admin."""
+    from crm.models import ClientGrant
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    assert isinstance(user, User)
+    if user.is_admin or client.owner_id == user.pk:
+        return True
+    now = timezone.now()
+    if (
+        ClientGrant.objects.filter(client=client, user=user, level="edit")
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .exists()
+    ):
+        return True
+    return users_managed_by(user=user).filter(pk=client.owner_id).exists()
+
+
+def assignable_owners_for(*, user: User) -> QuerySet[User]:
+    """Whom a user may make a client's owner: themselves; a head their people; admin anyone."""
+    active = User.objects.filter(is_active=True)
+    if user.is_admin:
+        return active
+    if user.is_head:
+        return active.filter(Q(pk=user.pk) | Q(pk__in=users_managed_by(user=user).values("id")))
+    return active.filter(pk=user.pk)

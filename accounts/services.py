@@ -1,0 +1,36 @@
+"""Writes on users: deactivation moves the book; users are never deleted."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
+
+from accounts.models import User
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, successor: User, acting_user: User) -> int:
+    """Switch a leaving user off and hand every client they own to a successor."""
+    from crm.models import Task
+    from crm.services import clients_transfer_book
+
+    if not acting_user.is_admin:
+        raise PermissionDenied(_("Only an administrator may deactivate users."))
+    if successor.pk == user.pk or not successor.is_active:
+        raise ValidationError({"successor": _("Choose an active user other than the one leaving.")})
+    moved = clients_transfer_book(
+        from_user=user, to_user=successor, acting_user=acting_user,
+        note=_("%(user)s left the company") % {"user": user},
+    )
+    open_tasks = list(Task.objects.filter(assignee=user, status="open"))
+    for task in open_tasks:
+        task.assignee = successor
+    bulk_update_with_history(
+        open_tasks, Task, ["assignee"], default_user=acting_user,
+        default_change_reason=_("Assignee left the company"),
+    )
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return moved

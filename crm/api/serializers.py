@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.selectors import assignable_owners_for, clients_visible_to
+from crm.models import Client, Contact
+from crm.services import CLIENT_EDITABLE_FIELDS
+
+
+class OwnerSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name"]
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    """A client card. The owner is set on creation only (heads may choose it)."""
+
+    owner = OwnerSerializer(read_only=True)
+    owner_id = serializers.IntegerField(
+        write_only=True, required=False,
+        help_text=_("On creation: the owner's user id (heads only; default: yourself)."),
+    )
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.none(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Client
+        fields = [
+            "id", *CLIENT_EDITABLE_FIELDS, "conveyor_stage", "owner", "owner_id", "version",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["conveyor_stage", "version", "created_at", "updated_at"]
+        # Uniqueness is checked by the model with messages on the field.
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["parent"].queryset = clients_visible_to(user=request.user)  # type: ignore[attr-defined]
+
+    def validate_owner_id(self, value: int) -> User:
+        request = self.context["request"]
+        if self.instance is not None:
+            raise serializers.ValidationError(
+                _("The owner changes only through a reassignment or a handoff.")
+            )
+        owner = assignable_owners_for(user=request.user).filter(pk=value).first()
+        if owner is None:
+            raise serializers.ValidationError(
+                _("Unknown user, or one you may not make the owner of a client.")
+            )
+        return owner
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    reports_to = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.none(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "client", "full_name", "position", "department", "level", "phone", "email",
+            "decision_role", "influence", "attitude", "reports_to", "is_active", "note",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            visible = clients_visible_to(user=request.user)
+            self.fields["client"].queryset = visible  # type: ignore[attr-defined]
+            self.fields["reports_to"].queryset = Contact.objects.filter(  # type: ignore[attr-defined]
+                client__in=visible.values("id")
+            )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and "client" in attrs and attrs["client"] != self.instance.client:
+            raise serializers.ValidationError(
+                {"client": _("A contact cannot be moved to another client.")}
+            )
+        return attrs

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+from crm.api.views import ClientViewSet, ContactViewSet
+
+router = DefaultRouter()
+router.register("clients", ClientViewSet, basename="client")
+router.register("contacts", ContactViewSet, basename="contact")
+
+urlpatterns = router.urls

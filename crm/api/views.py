@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import User
+from accounts.selectors import client_can_edit, clients_visible_to
+from crm import services
+from crm.api.serializers import ClientSerializer, ContactSerializer
+from crm.filtersets import ClientFilterSet, ContactFilterSet
+from crm.models import Client, Contact
+from crm.selectors import contacts_visible_to
+
+
+class _NoDeleteViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.UpdateModelMixin, viewsets.GenericViewSet,
+):
+    """List, retrieve, create and update; records are never deleted through the API."""
+
+
+class ClientViewSet(_NoDeleteViewSet):
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilterSet
+    ordering_fields = ["name", "created_at", "updated_at", "region"]
+    ordering = ["name", "id"]
+
+    def get_queryset(self) -> QuerySet[Client]:
+        assert isinstance(self.request.user, User)
+        return clients_visible_to(user=self.request.user).select_related("owner")
+
+    def perform_create(self, serializer: ClientSerializer) -> None:  # type: ignore[override]
+        data: dict[str, Any] = dict(serializer.validated_data)
+        owner = data.pop("owner_id", None)
+        serializer.instance = services.client_create(
+            acting_user=self.request.user, owner=owner, **data  # type: ignore[arg-type]
+        )
+
+    def perform_update(self, serializer: ClientSerializer) -> None:  # type: ignore[override]
+        data: dict[str, Any] = dict(serializer.validated_data)
+        data.pop("owner_id", None)
+        version = self.request.data.get("version") if hasattr(self.request, "data") else None
+        serializer.instance = services.client_update(
+            client=serializer.instance, acting_user=self.request.user,  # type: ignore[arg-type]
+            expected_version=int(version) if str(version or "").isdigit() else None,
+            **data,
+        )
+
+
+class ContactViewSet(_NoDeleteViewSet):
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilterSet
+    search_fields = ["full_name", "email", "phone", "position"]
+    ordering = ["full_name", "id"]
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        assert isinstance(self.request.user, User)
+        return contacts_visible_to(user=self.request.user).select_related("client")
+
+    def _save(self, serializer: ContactSerializer) -> None:
+        instance = serializer.instance or Contact()
+        for name, value in serializer.validated_data.items():
+            setattr(instance, name, value)
+        assert isinstance(self.request.user, User)
+        if not client_can_edit(user=self.request.user, client=instance.client):
+            raise PermissionDenied
+        serializer.instance = services.contact_save(contact=instance, acting_user=self.request.user)
+
+    def perform_create(self, serializer: ContactSerializer) -> None:  # type: ignore[override]
+        self._save(serializer)
+
+    def perform_update(self, serializer: ContactSerializer) -> None:  # type: ignore[override]
+        self._save(serializer)

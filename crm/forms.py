@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.selectors import assignable_owners_for, clients_visible_to
+from crm.models import Client, Contact
+from crm.services import CLIENT_EDITABLE_FIELDS
+
+
+class ClientForm(forms.ModelForm):
+    """The client card form. The owner is chosen only on creation."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("Choose an owner from the list: this user is "
+                                            "unknown or not in your teams.")},
+    )
+
+    class Meta:
+        model = Client
+        fields = CLIENT_EDITABLE_FIELDS
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if self.instance.pk:
+            del self.fields["owner"]
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
+            owners = assignable_owners_for(user=user)
+            self.fields["owner"].queryset = owners
+            self.fields["owner"].initial = user.pk
+            if not user.is_head:
+                del self.fields["owner"]
+        self.fields["parent"].queryset = clients_visible_to(user=user).exclude(
+            pk=self.instance.pk or 0
+        )
+        self.fields["inn"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def clean_inn(self) -> str:
+        return "".join(str(self.cleaned_data.get("inn") or "").split())
+
+    def clean_kpp(self) -> str:
+        return str(self.cleaned_data.get("kpp") or "").strip().upper()
+
+    def clean_external_id(self) -> str:
+        return str(self.cleaned_data.get("external_id") or "").strip()
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = [
+            "full_name", "position", "department", "level", "phone", "email", "decision_role",
+            "influence", "attitude", "reports_to", "is_active", "note",
+        ]
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.client = client
+        self.fields["reports_to"].queryset = client.contacts.exclude(pk=self.instance.pk or 0)

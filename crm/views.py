@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import client_can_edit, clients_visible_to
+from crm import selectors, services
+from crm.filtersets import ClientFilterSet
+from crm.forms import ClientForm, ContactForm
+
+CLIENTS_PER_PAGE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page: what a user's roles need first."""
+    user = _user(request)
+    visible = clients_visible_to(user=user)
+    context = {
+        "my_clients_count": visible.filter(owner=user).count(),
+        "visible_clients_count": visible.count() if user.is_head else None,
+        "today": timezone.localdate(),
+        "open_tasks": list(selectors.tasks_open_for(user=user)[:10]),
+        "recent_activities": list(selectors.activities_recent_for(user=user, limit=8)),
+        "book_sizes": list(selectors.owners_book_sizes(user=user)[:15]) if user.is_head else [],
+    }
+    return render(request, "crm/home.html", context)
+
+
+@login_required
+def client_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    filterset = ClientFilterSet(
+        request.GET, queryset=clients_visible_to(user=user).select_related("owner")
+    )
+    queryset = filterset.qs if filterset.is_valid() else clients_visible_to(user=user).none()
+    page = Paginator(queryset.order_by("name", "id"), CLIENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    template = "crm/_client_rows.html" if request.htmx else "crm/client_list.html"  # type: ignore[attr-defined]
+    return render(request, template, {"filter": filterset, "page": page})
+
+
+@login_required
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    client = selectors.client_get_visible(user=user, pk=pk)
+    context = {
+        "client": client,
+        "can_edit": client_can_edit(user=user, client=client),
+        "co_owners": list(selectors.client_co_owners(client=client)),
+        "contacts": list(
+            client.contacts.select_related("reports_to").annotate(reports_count=Count("reports"))
+        ),
+        "activities": list(
+            client.activities.select_related("performed_by", "contact").order_by("-occurred_at")[:20]
+        ),
+        "tasks": list(client.tasks.filter(status="open").select_related("assignee")[:20]),
+        "deals": list(client.deals.select_related("owner")[:20]),
+        "ownership_changes": list(
+            client.ownership_changes.select_related("from_user", "to_user", "changed_by")[:20]
+        ),
+    }
+    return render(request, "crm/client_detail.html", context)
+
+
+@login_required
+def client_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ClientForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("owner", "version")}
+        try:
+            client = services.client_create(
+                acting_user=user, owner=form.cleaned_data.get("owner"), **data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Client created."))
+            return redirect("crm:client_detail", pk=client.pk)
+    return render(request, "crm/client_form.html", {"form": form, "client": None})
+
+
+@login_required
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    client = selectors.client_get_visible(user=user, pk=pk)
+    if not client_can_edit(user=user, client=client):
+        raise PermissionDenied
+    form = ClientForm(request.POST or None, instance=client, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.client_update(
+                client=client, acting_user=user,
+                expected_version=form.cleaned_data.get("version"), **data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("crm:client_detail", pk=client.pk)
+    return render(request, "crm/client_form.html", {"form": form, "client": client})
+
+
+@login_required
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    client = selectors.client_get_visible(user=user, pk=pk)
+    if not client_can_edit(user=user, client=client):
+        raise PermissionDenied
+    form = ContactForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        services.contact_save(contact=form.instance, acting_user=user)
+        messages.success(request, _("Contact added."))
+        return redirect("crm:client_detail", pk=client.pk)
+    return render(request, "crm/contact_form.html", {"form": form, "client": client})
