@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
@@ -23,6 +23,7 @@ def money(value: object, decimals: int = 0) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
+    amount = amount.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
     symbol = _SYMBOLS.get(settings.BASE_CURRENCY, settings.BASE_CURRENCY)
     text = number_format(amount, decimal_pos=int(decimals), use_l10n=True, force_grouping=True)
     if (get_language() or "en").startswith("ru"):

@@ -1,0 +1,120 @@
+"""Named personas shared by every test.
+
+The company: «Sales» is headed by Vera and contains the team «Moscow» (head
+Gleb) with the client managers Anna and Boris. Oleg is a KAM who sees his
+key accounts through grants; Ira is a telemarketer in no team; Olga is an
+administrator; Petr is a client manager of another department (outsider).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client as HttpClient
+
+from accounts.choices import Role
+from accounts.models import Team, User
+from crm.models import Client, ClientGrant
+from tests.factories import PASSWORD, ClientFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):  # type: ignore[no-untyped-def]
+    settings.LANGUAGE_CODE = "en"
+    # A slow password hash proves nothing here and costs seconds per persona.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def km_anna(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="anna@example.test", first_name="Anna", last_name="Kim",
+                       roles=[Role.KM])
+
+
+@pytest.fixture
+def km_boris(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="boris@example.test", first_name="Boris", last_name="Lee",
+                       roles=[Role.KM])
+
+
+@pytest.fixture
+def outsider(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="petr@example.test", first_name="Petr", last_name="Orlov",
+                       roles=[Role.KM])
+
+
+@pytest.fixture
+def head_gleb(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="gleb@example.test", first_name="Gleb", last_name="Nowak",
+                       roles=[Role.HEAD])
+
+
+@pytest.fixture
+def head_vera(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="vera@example.test", first_name="Vera", last_name="Stone",
+                       roles=[Role.HEAD])
+
+
+@pytest.fixture
+def kam_oleg(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="oleg@example.test", first_name="Oleg", last_name="Fox",
+                       roles=[Role.KAM])
+
+
+@pytest.fixture
+def tm_ira(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="ira@example.test", first_name="Ira", last_name="Gray",
+                       roles=[Role.TM])
+
+
+@pytest.fixture
+def admin_olga(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(email="olga@example.test", first_name="Olga", last_name="Admin",
+                       roles=[Role.ADMIN], is_staff=True)
+
+
+@pytest.fixture
+def company(km_anna, km_boris, head_gleb, head_vera, outsider):  # type: ignore[no-untyped-def]
+    """The team tree: Sales (Vera) ⊃ Moscow (Gleb: Anna, Boris); Petr elsewhere."""
+    sales = Team.objects.create(name="Sales", head=head_vera)
+    moscow = Team.objects.create(name="Moscow", parent=sales, head=head_gleb)
+    moscow.members.add(km_anna, km_boris)
+    other = Team.objects.create(name="Other department")
+    other.members.add(outsider)
+    return {"sales": sales, "moscow": moscow, "other": other}
+
+
+@pytest.fixture
+def anna_client(km_anna) -> Client:  # type: ignore[no-untyped-def]
+    return ClientFactory(name="ООО «Анна»", owner=km_anna)
+
+
+@pytest.fixture
+def boris_client(km_boris) -> Client:  # type: ignore[no-untyped-def]
+    return ClientFactory(name="ООО «Борис»", owner=km_boris)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:  # type: ignore[no-untyped-def]
+    return ClientFactory(name="ООО «Чужой»", owner=outsider)
+
+
+@pytest.fixture
+def key_account(km_boris, kam_oleg) -> Client:  # type: ignore[no-untyped-def]
+    client = ClientFactory(name="АО «Ключевой»", owner=km_boris)
+    ClientGrant.objects.create(client=client, user=kam_oleg, reason="kam", level="edit")
+    return client
+
+
+def login(user: User) -> HttpClient:
+    http = HttpClient()
+    http.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return http
+
+
+@pytest.fixture
+def as_user():  # type: ignore[no-untyped-def]
+    """``as_user(km_anna)`` gives a test client logged in as that persona."""
+    return login
+
+
+__all__ = ["PASSWORD"]
