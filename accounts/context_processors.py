@@ -24,8 +24,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     current = request.path
     return {
         "nav_items": [
-            {"url": url, "label": label, "active": current == url or (
-                url != "/" and current.startswith(url))}
+            {
+                "url": url,
+                "label": label,
+                "active": current == url or (url != "/" and current.startswith(url)),
+            }
             for url, label in items
         ]
     }

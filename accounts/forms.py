@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,8 +18,10 @@ class EmailAuthenticationForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     error_messages = {
-        "invalid_login": _("The e-mail address or the password is wrong. Both are case-sensitive "
-                           "for the password only."),
+        "invalid_login": _(
+            "The e-mail address or the password is wrong. Both are case-sensitive "
+            "for the password only."
+        ),
         "inactive": _("This account is switched off. Ask an administrator."),
     }
 
@@ -26,3 +32,29 @@ class EmailAuthenticationForm(AuthenticationForm):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Sends the reset letter through the task queue once the request commits."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from accounts.tasks import email_send
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        html_body = (
+            render_to_string(html_email_template_name, context)
+            if html_email_template_name
+            else None
+        )
+        transaction.on_commit(
+            lambda: email_send.delay(subject=subject, body=body, to=[to_email], html_body=html_body)
+        )

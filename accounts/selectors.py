@@ -64,9 +64,9 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
     scope = Q(owner=user) | Q(pk__in=granted.values("client_id"))
     team_ids = teams_headed_by(user=user)
     if team_ids:
-        managed = User.objects.filter(
-            Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)
-        ).values("id")
+        managed = User.objects.filter(Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)).values(
+            "id"
+        )
         scope |= Q(owner_id__in=managed)
     return Client.objects.filter(scope)
 

@@ -21,16 +21,31 @@ def user_deactivate(*, user: User, successor: User, acting_user: User) -> int:
     if successor.pk == user.pk or not successor.is_active:
         raise ValidationError({"successor": _("Choose an active user other than the one leaving.")})
     moved = clients_transfer_book(
-        from_user=user, to_user=successor, acting_user=acting_user,
+        from_user=user,
+        to_user=successor,
+        acting_user=acting_user,
         note=_("%(user)s left the company") % {"user": user},
     )
     open_tasks = list(Task.objects.filter(assignee=user, status="open"))
     for task in open_tasks:
         task.assignee = successor
     bulk_update_with_history(
-        open_tasks, Task, ["assignee"], default_user=acting_user,
+        open_tasks,
+        Task,
+        ["assignee"],
+        default_user=acting_user,
         default_change_reason=_("Assignee left the company"),
     )
     user.is_active = False
     user.save(update_fields=["is_active"])
     return moved
+
+
+def email_send(*, subject: str, body: str, to: list[str], html_body: str | None = None) -> None:
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    if html_body:
+        message.attach_alternative(html_body, "text/html")
+    message.send()

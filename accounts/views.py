@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.forms import LanguageForm
-from accounts.models import Team
+from accounts.models import Team, User
 from accounts.selectors import teams_headed_by
 
 
@@ -26,9 +26,9 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(next_url)
     if form.is_valid():
         language = form.cleaned_data["language"]
-        if request.user.is_authenticated:
-            request.user.language = language  # type: ignore[union-attr]
-            request.user.save(update_fields=["language"])  # type: ignore[union-attr]
+        if isinstance(request.user, User):
+            request.user.language = language
+            request.user.save(update_fields=["language"])
         translation.activate(language)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"

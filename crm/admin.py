@@ -20,8 +20,8 @@ class ScopedToVisibleClients:
         qs = super().get_queryset(request)  # type: ignore[misc]
         visible = clients_visible_to(user=request.user).values("id")
         if self.client_field == "pk":
-            return qs.filter(pk__in=visible)  # type: ignore[no-any-return]
-        return qs.filter(**{f"{self.client_field}__in": visible})  # type: ignore[no-any-return]
+            return qs.filter(pk__in=visible)
+        return qs.filter(**{f"{self.client_field}__in": visible})
 
 
 class ContactInline(admin.TabularInline):

@@ -22,8 +22,16 @@ class ClientFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Client
-        fields = ["q", "owner_id", "sales_type", "conveyor_stage", "region", "industry", "inn",
-                  "external_id"]
+        fields = [
+            "q",
+            "owner_id",
+            "sales_type",
+            "conveyor_stage",
+            "region",
+            "industry",
+            "inn",
+            "external_id",
+        ]
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
         value = value.strip()

@@ -19,8 +19,11 @@ class ClientForm(forms.ModelForm):
         label=_("Owner"),
         queryset=User.objects.none(),
         required=False,
-        error_messages={"invalid_choice": _("Choose an owner from the list: this user is "
-                                            "unknown or not in your teams.")},
+        error_messages={
+            "invalid_choice": _(
+                "Choose an owner from the list: this user is unknown or not in your teams."
+            )
+        },
     )
 
     class Meta:
@@ -36,13 +39,15 @@ class ClientForm(forms.ModelForm):
         else:
             del self.fields["version"]
             owners = assignable_owners_for(user=user)
-            self.fields["owner"].queryset = owners
+            owner_field = self.fields["owner"]
+            assert isinstance(owner_field, forms.ModelChoiceField)
+            owner_field.queryset = owners
             self.fields["owner"].initial = user.pk
             if not user.is_head:
                 del self.fields["owner"]
-        self.fields["parent"].queryset = clients_visible_to(user=user).exclude(
-            pk=self.instance.pk or 0
-        )
+        parent_field = self.fields["parent"]
+        assert isinstance(parent_field, forms.ModelChoiceField)
+        parent_field.queryset = clients_visible_to(user=user).exclude(pk=self.instance.pk or 0)
         self.fields["inn"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
 
     def clean_inn(self) -> str:
@@ -59,11 +64,23 @@ class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = [
-            "full_name", "position", "department", "level", "phone", "email", "decision_role",
-            "influence", "attitude", "reports_to", "is_active", "note",
+            "full_name",
+            "position",
+            "department",
+            "level",
+            "phone",
+            "email",
+            "decision_role",
+            "influence",
+            "attitude",
+            "reports_to",
+            "is_active",
+            "note",
         ]
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.client = client
-        self.fields["reports_to"].queryset = client.contacts.exclude(pk=self.instance.pk or 0)
+        reports_to = self.fields["reports_to"]
+        assert isinstance(reports_to, forms.ModelChoiceField)
+        reports_to.queryset = client.contacts.exclude(pk=self.instance.pk or 0)

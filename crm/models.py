@@ -17,7 +17,6 @@ from simple_history.models import HistoricalRecords
 from crm import choices
 from crm.validators import normalize_inn, validate_inn, validate_kpp
 
-
 # Which field a violated client constraint is shown on.
 _CONSTRAINT_FIELDS = {
     "duplicate_external_id": "external_id",
@@ -129,6 +128,14 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk:
+            self.version = (self.version or 0) + 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         self.inn = normalize_inn(self.inn)
         self.kpp = (self.kpp or "").strip().upper()
@@ -149,14 +156,6 @@ class Client(models.Model):
                         target = _CONSTRAINT_FIELDS.get(message.code or "", field)
                     errors.setdefault(target, []).append(message)
             raise ValidationError(errors) from None
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk:
-            self.version = (self.version or 0) + 1
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
-        super().save(*args, **kwargs)
 
 
 class ClientGrant(models.Model):
@@ -332,7 +331,9 @@ class Product(models.Model):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=300, blank=True)
     group = models.ForeignKey(
-        ProductGroup, verbose_name=_("product group"), on_delete=models.PROTECT,
+        ProductGroup,
+        verbose_name=_("product group"),
+        on_delete=models.PROTECT,
         related_name="products",
     )
 
@@ -389,12 +390,17 @@ class Deal(models.Model):
         default=choices.DealStage.QUALIFICATION,
     )
     amount = models.DecimalField(
-        _("amount"), max_digits=16, decimal_places=2, default=0,
+        _("amount"),
+        max_digits=16,
+        decimal_places=2,
+        default=0,
         validators=[MinValueValidator(0)],
     )
     expected_close_on = models.DateField(_("expected close"), null=True, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
         related_name="deals",
     )
     closed_on = models.DateField(_("closed"), null=True, blank=True)
@@ -428,26 +434,38 @@ class Activity(models.Model):
         Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="activities"
     )
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), on_delete=models.SET_NULL, null=True, blank=True,
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="activities",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=choices.ActivityKind.choices)
     purpose = models.CharField(
-        _("purpose"), max_length=20, choices=choices.ActivityPurpose.choices,
+        _("purpose"),
+        max_length=20,
+        choices=choices.ActivityPurpose.choices,
         default=choices.ActivityPurpose.SALE,
     )
     initiated_by = models.CharField(
-        _("initiated by"), max_length=10, choices=choices.Initiator.choices,
+        _("initiated by"),
+        max_length=10,
+        choices=choices.Initiator.choices,
         default=choices.Initiator.US,
     )
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
     duration_minutes = models.PositiveIntegerField(_("duration, minutes"), null=True, blank=True)
     performed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("performed by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("performed by"),
+        on_delete=models.PROTECT,
         related_name="activities",
     )
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     summary = models.TextField(_("summary"))
@@ -468,25 +486,37 @@ class Activity(models.Model):
 
 class Task(models.Model):
     client = models.ForeignKey(
-        Client, verbose_name=_("client"), on_delete=models.CASCADE, null=True, blank=True,
+        Client,
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="tasks",
     )
     title = models.CharField(_("title"), max_length=300)
     kind = models.CharField(
-        _("kind"), max_length=20, choices=choices.TaskKind.choices,
+        _("kind"),
+        max_length=20,
+        choices=choices.TaskKind.choices,
         default=choices.TaskKind.OTHER,
     )
     due_on = models.DateField(_("due"))
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
         related_name="tasks",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=choices.TaskStatus.choices,
+        _("status"),
+        max_length=20,
+        choices=choices.TaskStatus.choices,
         default=choices.TaskStatus.OPEN,
     )
     description = models.TextField(_("description"), blank=True)
@@ -514,32 +544,45 @@ class WalletEstimate(models.Model):
         Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="estimates"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=choices.EstimateKind.choices)
-    year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(2000)]
-    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000)])
     amount = models.DecimalField(
         _("amount"), max_digits=18, decimal_places=2, validators=[MinValueValidator(0)]
     )
     product_group = models.ForeignKey(
-        ProductGroup, verbose_name=_("product group"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="+", help_text=_("Empty: the overall amount."),
+        ProductGroup,
+        verbose_name=_("product group"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the overall amount."),
     )
     basis = models.CharField(
         _("basis"), max_length=20, choices=choices.EstimateBasis.choices, blank=True
     )
     comment = models.TextField(_("comment"), blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=choices.EstimateStatus.choices,
+        _("status"),
+        max_length=10,
+        choices=choices.EstimateStatus.choices,
         default=choices.EstimateStatus.DRAFT,
     )
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     entered_at = models.DateTimeField(_("entered"), default=timezone.now)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)

@@ -4,6 +4,7 @@ and records who did what, so nothing changes without history."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,8 +21,22 @@ from crm.models import Client, Contact, OwnershipChange
 # Fields of the card a client form or API call may change. The owner is not
 # among them: it changes only through a reassignment or a handoff.
 CLIENT_EDITABLE_FIELDS = (
-    "name", "inn", "kpp", "external_id", "region", "industry", "employees", "outlets",
-    "sales_type", "motivation_type", "parent", "address", "phone", "email", "website", "note",
+    "name",
+    "inn",
+    "kpp",
+    "external_id",
+    "region",
+    "industry",
+    "employees",
+    "outlets",
+    "sales_type",
+    "motivation_type",
+    "parent",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "note",
 )
 
 
@@ -31,20 +46,31 @@ class EditConflict(ValidationError):
     def __init__(self, *, changed_fields: list[str]) -> None:
         self.changed_fields = changed_fields
         super().__init__(
-            _("Someone else changed this client while you were editing it: %(fields)s. "
-              "Reload the card and apply your changes again.")
+            _(
+                "Someone else changed this client while you were editing it: %(fields)s. "
+                "Reload the card and apply your changes again."
+            )
             % {"fields": ", ".join(changed_fields) or "—"},
             code="conflict",
         )
 
 
 def _record_ownership(
-    *, client: Client, from_user: User | None, to_user: User, kind: str,
-    acting_user: User | None, note: str = "",
+    *,
+    client: Client,
+    from_user: User | None,
+    to_user: User,
+    kind: str,
+    acting_user: User | None,
+    note: str = "",
 ) -> OwnershipChange:
     return OwnershipChange.objects.create(
-        client=client, from_user=from_user, to_user=to_user, kind=kind,
-        changed_by=acting_user, note=note,
+        client=client,
+        from_user=from_user,
+        to_user=to_user,
+        kind=kind,
+        changed_by=acting_user,
+        note=note,
     )
 
 
@@ -66,7 +92,10 @@ def client_create(*, acting_user: User, owner: User | None = None, **fields: Any
     client._history_user = acting_user  # type: ignore[attr-defined]
     client.save()
     _record_ownership(
-        client=client, from_user=None, to_user=owner, kind=OwnershipChangeKind.INITIAL,
+        client=client,
+        from_user=None,
+        to_user=owner,
+        kind=OwnershipChangeKind.INITIAL,
         acting_user=acting_user,
     )
     return client
@@ -94,24 +123,32 @@ def client_update(
     return current
 
 
+def _field_label(name: str) -> str:
+    field = Client._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name))
+
+
 def _fields_changed_since(*, client: Client, version: int) -> list[str]:
     """Names of the fields others changed after the editor loaded the card."""
     records = list(client.history.order_by("-history_date", "-history_id")[:20])
     changed: set[str] = set()
-    for newer, older in zip(records, records[1:], strict=False):
+    for newer, older in pairwise(records):
         delta = newer.diff_against(older)
-        changed.update(str(Client._meta.get_field(c.field).verbose_name) for c in delta.changes)
+        changed.update(_field_label(c.field) for c in delta.changes)
         if len(changed) > 10:
             break
     return sorted(changed)
 
 
 @transaction.atomic
-def client_reassign(*, client: Client, new_owner: User, acting_user: User, note: str = "") -> Client:
+def client_reassign(
+    *, client: Client, new_owner: User, acting_user: User, note: str = ""
+) -> Client:
     """A head (or admin) gives a client to another owner; the change is kept."""
-    if not acting_user.is_head or not clients_visible_to(user=acting_user).filter(
-        pk=client.pk
-    ).exists():
+    if (
+        not acting_user.is_head
+        or not clients_visible_to(user=acting_user).filter(pk=client.pk).exists()
+    ):
         raise PermissionDenied(_("Only a head of the owner's team may reassign this client."))
     _check_owner(owner=new_owner, acting_user=acting_user)
     current = Client.objects.select_for_update().get(pk=client.pk)
@@ -123,15 +160,23 @@ def client_reassign(*, client: Client, new_owner: User, acting_user: User, note:
     current._change_reason = note or _("Reassignment")  # type: ignore[attr-defined]
     current.save()
     _record_ownership(
-        client=current, from_user=previous, to_user=new_owner,
-        kind=OwnershipChangeKind.REASSIGNMENT, acting_user=acting_user, note=note,
+        client=current,
+        from_user=previous,
+        to_user=new_owner,
+        kind=OwnershipChangeKind.REASSIGNMENT,
+        acting_user=acting_user,
+        note=note,
     )
     return current
 
 
 @transaction.atomic
 def clients_transfer_book(
-    *, from_user: User, to_user: User, acting_user: User, note: str = "",
+    *,
+    from_user: User,
+    to_user: User,
+    acting_user: User,
+    note: str = "",
     clients: Iterable[Client] | None = None,
 ) -> int:
     """Move a manager's whole book (or the given clients) to another owner at once.
@@ -153,15 +198,23 @@ def clients_transfer_book(
         client.version += 1
         client.updated_at = now
     bulk_update_with_history(
-        moving, Client, ["owner", "version", "updated_at"], batch_size=500,
-        default_user=acting_user, default_change_reason=note or _("Book transfer"),
+        moving,
+        Client,
+        ["owner", "version", "updated_at"],
+        batch_size=500,
+        default_user=acting_user,
+        default_change_reason=note or _("Book transfer"),
     )
     OwnershipChange.objects.bulk_create(
         [
             OwnershipChange(
-                client=client, from_user=from_user, to_user=to_user,
-                kind=OwnershipChangeKind.BOOK_TRANSFER, changed_by=acting_user,
-                changed_at=now, note=note,
+                client=client,
+                from_user=from_user,
+                to_user=to_user,
+                kind=OwnershipChangeKind.BOOK_TRANSFER,
+                changed_by=acting_user,
+                changed_at=now,
+                note=note,
             )
             for client in moving
         ],

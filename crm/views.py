@@ -66,7 +66,9 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
             client.contacts.select_related("reports_to").annotate(reports_count=Count("reports"))
         ),
         "activities": list(
-            client.activities.select_related("performed_by", "contact").order_by("-occurred_at")[:20]
+            client.activities.select_related("performed_by", "contact").order_by("-occurred_at")[
+                :20
+            ]
         ),
         "tasks": list(client.tasks.filter(status="open").select_related("assignee")[:20]),
         "deals": list(client.deals.select_related("owner")[:20]),
@@ -106,8 +108,10 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
             services.client_update(
-                client=client, acting_user=user,
-                expected_version=form.cleaned_data.get("version"), **data,
+                client=client,
+                acting_user=user,
+                expected_version=form.cleaned_data.get("version"),
+                **data,
             )
         except ValidationError as error:
             form.add_error(None, error)

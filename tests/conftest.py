@@ -13,67 +13,90 @@ from django.test import Client as HttpClient
 
 from accounts.choices import Role
 from accounts.models import Team, User
-from crm.models import Client, ClientGrant
+from crm.models import ClientGrant
 from tests.factories import PASSWORD, ClientFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _english(settings):  # type: ignore[no-untyped-def]
+def _english(settings):
     settings.LANGUAGE_CODE = "en"
     # A slow password hash proves nothing here and costs seconds per persona.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def km_anna(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="anna@example.test", first_name="Anna", last_name="Kim",
-                       roles=[Role.KM])
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Tasks run in-process unless a test starts a real worker (tests/test_worker.py)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
-def km_boris(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="boris@example.test", first_name="Boris", last_name="Lee",
-                       roles=[Role.KM])
+def km_anna(db):
+    return UserFactory(
+        email="anna@example.test", first_name="Anna", last_name="Kim", roles=[Role.KM]
+    )
 
 
 @pytest.fixture
-def outsider(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="petr@example.test", first_name="Petr", last_name="Orlov",
-                       roles=[Role.KM])
+def km_boris(db):
+    return UserFactory(
+        email="boris@example.test", first_name="Boris", last_name="Lee", roles=[Role.KM]
+    )
 
 
 @pytest.fixture
-def head_gleb(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="gleb@example.test", first_name="Gleb", last_name="Nowak",
-                       roles=[Role.HEAD])
+def outsider(db):
+    return UserFactory(
+        email="petr@example.test", first_name="Petr", last_name="Orlov", roles=[Role.KM]
+    )
 
 
 @pytest.fixture
-def head_vera(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="vera@example.test", first_name="Vera", last_name="Stone",
-                       roles=[Role.HEAD])
+def head_gleb(db):
+    return UserFactory(
+        email="gleb@example.test", first_name="Gleb", last_name="Nowak", roles=[Role.HEAD]
+    )
 
 
 @pytest.fixture
-def kam_oleg(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="oleg@example.test", first_name="Oleg", last_name="Fox",
-                       roles=[Role.KAM])
+def head_vera(db):
+    return UserFactory(
+        email="vera@example.test", first_name="Vera", last_name="Stone", roles=[Role.HEAD]
+    )
 
 
 @pytest.fixture
-def tm_ira(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="ira@example.test", first_name="Ira", last_name="Gray",
-                       roles=[Role.TM])
+def kam_oleg(db):
+    return UserFactory(
+        email="oleg@example.test", first_name="Oleg", last_name="Fox", roles=[Role.KAM]
+    )
 
 
 @pytest.fixture
-def admin_olga(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(email="olga@example.test", first_name="Olga", last_name="Admin",
-                       roles=[Role.ADMIN], is_staff=True)
+def tm_ira(db):
+    return UserFactory(
+        email="ira@example.test", first_name="Ira", last_name="Gray", roles=[Role.TM]
+    )
 
 
 @pytest.fixture
-def company(km_anna, km_boris, head_gleb, head_vera, outsider):  # type: ignore[no-untyped-def]
+def admin_olga(db):
+    return UserFactory(
+        email="olga@example.test",
+        first_name="Olga",
+        last_name="Admin",
+        roles=[Role.ADMIN],
+        is_staff=True,
+    )
+
+
+@pytest.fixture
+def company(km_anna, km_boris, head_gleb, head_vera, outsider):
     """The team tree: Sales (Vera) ⊃ Moscow (Gleb: Anna, Boris); Petr elsewhere."""
     sales = Team.objects.create(name="Sales", head=head_vera)
     moscow = Team.objects.create(name="Moscow", parent=sales, head=head_gleb)
@@ -84,22 +107,22 @@ def company(km_anna, km_boris, head_gleb, head_vera, outsider):  # type: ignore[
 
 
 @pytest.fixture
-def anna_client(km_anna) -> Client:  # type: ignore[no-untyped-def]
+def anna_client(km_anna):
     return ClientFactory(name="ООО «Анна»", owner=km_anna)
 
 
 @pytest.fixture
-def boris_client(km_boris) -> Client:  # type: ignore[no-untyped-def]
+def boris_client(km_boris):
     return ClientFactory(name="ООО «Борис»", owner=km_boris)
 
 
 @pytest.fixture
-def outsider_client(outsider) -> Client:  # type: ignore[no-untyped-def]
+def outsider_client(outsider):
     return ClientFactory(name="ООО «Чужой»", owner=outsider)
 
 
 @pytest.fixture
-def key_account(km_boris, kam_oleg) -> Client:  # type: ignore[no-untyped-def]
+def key_account(km_boris, kam_oleg):
     client = ClientFactory(name="АО «Ключевой»", owner=km_boris)
     ClientGrant.objects.create(client=client, user=kam_oleg, reason="kam", level="edit")
     return client
@@ -112,7 +135,7 @@ def login(user: User) -> HttpClient:
 
 
 @pytest.fixture
-def as_user():  # type: ignore[no-untyped-def]
+def as_user():
     """``as_user(km_anna)`` gives a test client logged in as that persona."""
     return login
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import factory
 from factory.django import DjangoModelFactory
@@ -33,10 +32,10 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def roles(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        self.save()
+    def roles(user, create, extracted, **kwargs):
+        user.save()
         for role in extracted or ():
-            UserRole.objects.create(user=self, role=role)
+            UserRole.objects.create(user=user, role=role)
 
 
 class TeamFactory(DjangoModelFactory):

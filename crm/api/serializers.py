@@ -24,22 +24,36 @@ class ClientSerializer(serializers.ModelSerializer):
 
     owner = OwnerSerializer(read_only=True)
     owner_id = serializers.IntegerField(
-        write_only=True, required=False,
+        write_only=True,
+        required=False,
         help_text=_("On creation: the owner's user id (heads only; default: yourself)."),
     )
-    parent = serializers.PrimaryKeyRelatedField(
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("On update: the version you read; a newer one on the server is a conflict."),
+    )
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Client.objects.none(), required=False, allow_null=True
     )
 
     class Meta:
         model = Client
         fields = [
-            "id", *CLIENT_EDITABLE_FIELDS, "conveyor_stage", "owner", "owner_id", "version",
-            "created_at", "updated_at",
+            "id",
+            *CLIENT_EDITABLE_FIELDS,
+            "conveyor_stage",
+            "owner",
+            "owner_id",
+            "version",
+            "created_at",
+            "updated_at",
         ]
-        read_only_fields = ["conveyor_stage", "version", "created_at", "updated_at"]
-        # Uniqueness is checked by the model with messages on the field.
+        read_only_fields = ["conveyor_stage", "created_at", "updated_at"]
+        # Uniqueness is checked by the model (one code path with the pages),
+        # which puts its own message on the field.
         validators: list[Any] = []
+        extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,8 +84,20 @@ class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
-            "id", "client", "full_name", "position", "department", "level", "phone", "email",
-            "decision_role", "influence", "attitude", "reports_to", "is_active", "note",
+            "id",
+            "client",
+            "full_name",
+            "position",
+            "department",
+            "level",
+            "phone",
+            "email",
+            "decision_role",
+            "influence",
+            "attitude",
+            "reports_to",
+            "is_active",
+            "note",
             "created_at",
         ]
         read_only_fields = ["created_at"]
@@ -87,7 +113,11 @@ class ContactSerializer(serializers.ModelSerializer):
             )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is not None and "client" in attrs and attrs["client"] != self.instance.client:
+        if (
+            self.instance is not None
+            and "client" in attrs
+            and attrs["client"] != self.instance.client
+        ):
             raise serializers.ValidationError(
                 {"client": _("A contact cannot be moved to another client.")}
             )

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import translation
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 
 from accounts.models import User
 from accounts.selectors import client_can_edit, clients_visible_to
@@ -16,47 +18,70 @@ from crm.selectors import contacts_visible_to
 
 
 class _NoDeleteViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-    mixins.UpdateModelMixin, viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """List, retrieve, create and update; records are never deleted through the API."""
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Token users are known only now, after the middleware ran: answer
+        # them in the language of their profile too.
+        language = getattr(request.user, "language", "")
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+
 
 class ClientViewSet(_NoDeleteViewSet):
+    queryset = Client.objects.none()  # the real one comes from get_queryset, per user
     serializer_class = ClientSerializer
     filterset_class = ClientFilterSet
     ordering_fields = ["name", "created_at", "updated_at", "region"]
     ordering = ["name", "id"]
 
     def get_queryset(self) -> QuerySet[Client]:
+        if getattr(self, "swagger_fake_view", False):
+            return Client.objects.none()
         assert isinstance(self.request.user, User)
         return clients_visible_to(user=self.request.user).select_related("owner")
 
     def perform_create(self, serializer: ClientSerializer) -> None:  # type: ignore[override]
+        assert isinstance(self.request.user, User)
         data: dict[str, Any] = dict(serializer.validated_data)
         owner = data.pop("owner_id", None)
+        data.pop("version", None)
         serializer.instance = services.client_create(
-            acting_user=self.request.user, owner=owner, **data  # type: ignore[arg-type]
+            acting_user=self.request.user, owner=owner, **data
         )
 
     def perform_update(self, serializer: ClientSerializer) -> None:  # type: ignore[override]
+        assert isinstance(self.request.user, User)
+        assert isinstance(serializer.instance, Client)
         data: dict[str, Any] = dict(serializer.validated_data)
         data.pop("owner_id", None)
-        version = self.request.data.get("version") if hasattr(self.request, "data") else None
+        expected_version = data.pop("version", None)
         serializer.instance = services.client_update(
-            client=serializer.instance, acting_user=self.request.user,  # type: ignore[arg-type]
-            expected_version=int(version) if str(version or "").isdigit() else None,
+            client=serializer.instance,
+            acting_user=self.request.user,
+            expected_version=expected_version,
             **data,
         )
 
 
 class ContactViewSet(_NoDeleteViewSet):
+    queryset = Contact.objects.none()  # the real one comes from get_queryset, per user
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
     search_fields = ["full_name", "email", "phone", "position"]
     ordering = ["full_name", "id"]
 
     def get_queryset(self) -> QuerySet[Contact]:
+        if getattr(self, "swagger_fake_view", False):
+            return Contact.objects.none()
         assert isinstance(self.request.user, User)
         return contacts_visible_to(user=self.request.user).select_related("client")
 

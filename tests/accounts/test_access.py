@@ -111,7 +111,8 @@ def test_api_contacts_are_scoped_through_their_client(
     assert ids == [mine.pk]
     assert http.get(f"/api/v1/contacts/{theirs.pk}/").status_code == 404
     response = http.post(
-        "/api/v1/contacts/", {"client": boris_client.pk, "full_name": "Spy"},
+        "/api/v1/contacts/",
+        {"client": boris_client.pk, "full_name": "Spy"},
         content_type="application/json",
     )
     assert response.status_code == 400

@@ -18,8 +18,13 @@ VALID_INN = inn_with_checksum("770000001")
 
 def form_data(**overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "name": "ООО «Новый»", "inn": VALID_INN, "kpp": "", "external_id": "K-NEW",
-        "region": "Тверь", "industry": "", "sales_type": "mixed",
+        "name": "ООО «Новый»",
+        "inn": VALID_INN,
+        "kpp": "",
+        "external_id": "K-NEW",
+        "region": "Тверь",
+        "industry": "",
+        "sales_type": "mixed",
     }
     data.update(overrides)
     return data
@@ -30,8 +35,10 @@ def form_data(**overrides: object) -> dict[str, object]:
     [
         ("12345", "An INN has 10 digits (a company) or 12 digits (a sole trader)."),
         ("77000000AB", "An INN consists of digits only."),
-        (VALID_INN[:-1] + str((int(VALID_INN[-1]) + 1) % 10),
-         "This INN has a wrong check digit: please check it for a typo."),
+        (
+            VALID_INN[:-1] + str((int(VALID_INN[-1]) + 1) % 10),
+            "This INN has a wrong check digit: please check it for a typo.",
+        ),
     ],
 )
 def test_bad_inn_is_refused_on_the_field_and_nothing_is_saved(
@@ -72,13 +79,16 @@ def test_duplicate_external_id_is_refused_on_the_field(company, as_user, km_anna
 
 
 def test_branches_share_an_inn_with_different_kpp(company, km_anna):
-    services.client_create(acting_user=km_anna, name="Head office", inn=VALID_INN,
-                           kpp="770101001", external_id="A")
-    services.client_create(acting_user=km_anna, name="Branch", inn=VALID_INN,
-                           kpp="770102001", external_id="B")
+    services.client_create(
+        acting_user=km_anna, name="Head office", inn=VALID_INN, kpp="770101001", external_id="A"
+    )
+    services.client_create(
+        acting_user=km_anna, name="Branch", inn=VALID_INN, kpp="770102001", external_id="B"
+    )
     with pytest.raises(ValidationError) as caught:
-        services.client_create(acting_user=km_anna, name="Same", inn=VALID_INN,
-                               kpp="770102001", external_id="C")
+        services.client_create(
+            acting_user=km_anna, name="Same", inn=VALID_INN, kpp="770102001", external_id="C"
+        )
     assert caught.value.message_dict["inn"] == ["A client with this INN and KPP already exists."]
     assert Client.objects.count() == 2
 
@@ -98,9 +108,7 @@ def test_database_constraints_hold_without_the_forms(company, km_anna, anna_clie
 def test_manager_cannot_pick_an_owner_and_head_cannot_pick_an_outsider(
     company, as_user, km_anna, head_gleb, outsider
 ):
-    response = as_user(head_gleb).post(
-        reverse("crm:client_create"), form_data(owner=outsider.pk)
-    )
+    response = as_user(head_gleb).post(reverse("crm:client_create"), form_data(owner=outsider.pk))
     assert "Choose an owner from the list" in response.context["form"].errors["owner"][0]
     response = as_user(head_gleb).post(reverse("crm:client_create"), form_data(owner=999999))
     assert "owner" in response.context["form"].errors
@@ -121,14 +129,21 @@ def test_create_records_history_and_first_owner(company, as_user, head_gleb, km_
     assert record.history_user == head_gleb
     change = OwnershipChange.objects.get(client=client)
     assert (change.from_user, change.to_user, change.kind, change.changed_by) == (
-        None, km_boris, "initial", head_gleb,
+        None,
+        km_boris,
+        "initial",
+        head_gleb,
     )
 
 
 def test_edit_keeps_old_and_new_values_in_history(company, as_user, km_anna, anna_client):
     http = as_user(km_anna)
-    data = form_data(name="ООО «Анна и партнёры»", external_id=anna_client.external_id,
-                     inn=anna_client.inn, version=anna_client.version)
+    data = form_data(
+        name="ООО «Анна и партнёры»",
+        external_id=anna_client.external_id,
+        inn=anna_client.inn,
+        version=anna_client.version,
+    )
     response = http.post(reverse("crm:client_edit", args=[anna_client.pk]), data)
     assert response.status_code == 302
     newest, older = anna_client.history.order_by("-history_id")[:2]
@@ -143,8 +158,12 @@ def test_stale_edit_gets_a_conflict_not_a_silent_overwrite(company, as_user, km_
     services.client_update(client=anna_client, acting_user=km_anna, region="Казань")
     response = as_user(km_anna).post(
         reverse("crm:client_edit", args=[anna_client.pk]),
-        form_data(name="Overwrite", external_id=anna_client.external_id, inn=anna_client.inn,
-                  version=stale_version),
+        form_data(
+            name="Overwrite",
+            external_id=anna_client.external_id,
+            inn=anna_client.inn,
+            version=stale_version,
+        ),
     )
     assert response.status_code == 200
     assert "Someone else changed this client" in str(response.context["form"].non_field_errors())
@@ -153,17 +172,22 @@ def test_stale_edit_gets_a_conflict_not_a_silent_overwrite(company, as_user, km_
     assert (anna_client.name, anna_client.region) == ("ООО «Анна»", "Казань")
 
 
-def test_reassignment_is_for_heads_and_is_recorded(company, km_anna, km_boris, head_gleb,
-                                                   anna_client):
+def test_reassignment_is_for_heads_and_is_recorded(
+    company, km_anna, km_boris, head_gleb, anna_client
+):
     with pytest.raises(PermissionDenied):
         services.client_reassign(client=anna_client, new_owner=km_anna, acting_user=km_boris)
-    services.client_reassign(client=anna_client, new_owner=km_boris, acting_user=head_gleb,
-                             note="Vacation cover")
+    services.client_reassign(
+        client=anna_client, new_owner=km_boris, acting_user=head_gleb, note="Vacation cover"
+    )
     anna_client.refresh_from_db()
     assert anna_client.owner == km_boris
     change = anna_client.ownership_changes.get(kind="reassignment")
     assert (change.from_user, change.to_user, change.changed_by, change.note) == (
-        km_anna, km_boris, head_gleb, "Vacation cover",
+        km_anna,
+        km_boris,
+        head_gleb,
+        "Vacation cover",
     )
     record = anna_client.history.latest("history_id")
     assert record.history_user == head_gleb
@@ -177,8 +201,9 @@ def test_book_transfer_moves_every_client_with_history_in_bulk(
     from crm.models import Task
 
     book = ClientFactory.create_batch(5, owner=km_anna)
-    Task.objects.create(title="Call", due_on="2030-01-01", assignee=km_anna,
-                        created_by=km_anna, client=book[0])
+    Task.objects.create(
+        title="Call", due_on="2030-01-01", assignee=km_anna, created_by=km_anna, client=book[0]
+    )
     with pytest.raises(ValidationError):
         user_deactivate(user=km_anna, successor=km_anna, acting_user=admin_olga)
     with pytest.raises(PermissionDenied):
@@ -218,8 +243,13 @@ def test_contact_reporting_lines_cannot_form_a_circle(company, km_anna, anna_cli
 def test_contact_history_is_kept(company, as_user, km_anna, anna_client):
     response = as_user(km_anna).post(
         reverse("crm:contact_create", args=[anna_client.pk]),
-        {"full_name": "Мария Петрова", "decision_role": "decision_maker", "attitude": "neutral",
-         "influence": 3, "is_active": "on"},
+        {
+            "full_name": "Мария Петрова",
+            "decision_role": "decision_maker",
+            "attitude": "neutral",
+            "influence": 3,
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     contact = anna_client.contacts.get()
