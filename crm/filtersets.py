@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import choices
-from crm.models import Client, Contact
+from crm.models import Client, ClientGrant, Contact
 
 
 class ClientFilterSet(django_filters.FilterSet):
@@ -19,6 +20,11 @@ class ClientFilterSet(django_filters.FilterSet):
     industry = django_filters.CharFilter(lookup_expr="iexact")
     inn = django_filters.CharFilter()
     external_id = django_filters.CharFilter()
+    granted_as = django_filters.ChoiceFilter(
+        choices=choices.GrantReason.choices,
+        method="filter_granted_as",
+        label=_("My access as"),
+    )
 
     class Meta:
         model = Client
@@ -31,7 +37,20 @@ class ClientFilterSet(django_filters.FilterSet):
             "industry",
             "inn",
             "external_id",
+            "granted_as",
         ]
+
+    def filter_granted_as(
+        self, queryset: QuerySet[Client], name: str, value: str
+    ) -> QuerySet[Client]:
+        """Clients the requesting user works on through a grant of this kind."""
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        grants = ClientGrant.objects.filter(user=user, reason=value).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+        return queryset.filter(pk__in=grants.values("client_id"))
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:
         value = value.strip()

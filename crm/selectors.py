@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import clients_visible_to
@@ -58,3 +62,85 @@ def owners_book_sizes(*, user: User) -> QuerySet[User]:
         .annotate(clients_count=Count("owned_clients"))
         .order_by("-clients_count", "last_name")
     )
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """One figure on a role's home page, with the list it leads to."""
+
+    title: str
+    hint: str
+    count: int
+    url: str
+
+
+def home_panels_for(*, user: User) -> list[HomePanel]:
+    """The first things each of the user's roles works on, one count per role."""
+    from accounts.choices import Role
+    from crm.models import Deal, WalletEstimate
+
+    visible = clients_visible_to(user=user)
+    mine = visible.filter(owner=user)
+    clients_url = reverse("crm:client_list")
+    panels: list[HomePanel] = []
+    if user.has_role(Role.TM):
+        panels.append(
+            HomePanel(
+                _("Leads to qualify"),
+                _("Is it our client? Is the purchase actual?"),
+                mine.filter(conveyor_stage="lead").count(),
+                f"{clients_url}?owner_id={user.pk}&conveyor_stage=lead",
+            )
+        )
+    if user.has_role(Role.DEVELOPER):
+        panels.append(
+            HomePanel(
+                _("Qualified, before the first sale"),
+                _("Reach the decision makers and sell."),
+                mine.filter(conveyor_stage__in=["qualified", "first_sale"]).count(),
+                f"{clients_url}?owner_id={user.pk}&conveyor_stage=qualified",
+            )
+        )
+    if user.has_role(Role.KM, Role.OFFICE):
+        panels.append(
+            HomePanel(
+                _("Accounts I serve"),
+                _("Repeat sales, bigger checks, wider assortment."),
+                mine.filter(conveyor_stage="account").count(),
+                f"{clients_url}?owner_id={user.pk}&conveyor_stage=account",
+            )
+        )
+    if user.has_role(Role.PM):
+        panels.append(
+            HomePanel(
+                _("Open project deals"),
+                _("Deliver the solution, look for the next project."),
+                Deal.objects.filter(owner=user, kind="project")
+                .exclude(stage__in=["won", "lost"])
+                .count(),
+                f"{clients_url}?conveyor_stage=project",
+            )
+        )
+    if user.has_role(Role.KAM):
+        panels.append(
+            HomePanel(
+                _("My key accounts"),
+                _("Development plans, relationships at several levels."),
+                visible.filter(grants__user=user, grants__reason="kam").distinct().count(),
+                f"{clients_url}?granted_as=kam",
+            )
+        )
+    if user.is_head:
+        panels.append(
+            HomePanel(
+                _("Estimates to verify"),
+                _("Managers tend to under-estimate the wallet."),
+                WalletEstimate.objects.filter(
+                    client__in=visible.values("id"), status="draft"
+                ).count(),
+                reverse("admin:crm_walletestimate_changelist") + "?status__exact=draft"
+                if user.is_staff
+                else "",
+            )
+        )
+    return panels

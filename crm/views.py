@@ -33,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "my_clients_count": visible.filter(owner=user).count(),
         "visible_clients_count": visible.count() if user.is_head else None,
         "today": timezone.localdate(),
+        "panels": selectors.home_panels_for(user=user),
         "open_tasks": list(selectors.tasks_open_for(user=user)[:10]),
         "recent_activities": list(selectors.activities_recent_for(user=user, limit=8)),
         "book_sizes": list(selectors.owners_book_sizes(user=user)[:15]) if user.is_head else [],
@@ -44,7 +45,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def client_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     filterset = ClientFilterSet(
-        request.GET, queryset=clients_visible_to(user=user).select_related("owner")
+        request.GET,
+        queryset=clients_visible_to(user=user).select_related("owner"),
+        request=request,
     )
     queryset = filterset.qs if filterset.is_valid() else clients_visible_to(user=user).none()
     page = Paginator(queryset.order_by("name", "id"), CLIENTS_PER_PAGE).get_page(

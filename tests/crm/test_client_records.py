@@ -290,3 +290,24 @@ def test_money_is_formatted_for_the_locale():
     with translation.override("ru"):
         assert money("1234567.5") == "1\u00a0234\u00a0568\u00a0₽"
     assert money(None) == "—"
+
+
+def test_home_page_shows_the_panels_of_each_role(
+    company, as_user, tm_ira, kam_oleg, key_account, head_gleb, anna_client
+):
+    from crm.models import WalletEstimate
+
+    ClientFactory(owner=tm_ira, conveyor_stage="lead")
+    ClientFactory(owner=tm_ira, conveyor_stage="account")
+    WalletEstimate.objects.create(client=anna_client, kind="wallet", year=2026, amount=10)
+    ira_home = as_user(tm_ira).get(reverse("home"))
+    panels = {p.title: p.count for p in ira_home.context["panels"]}
+    assert panels == {"Leads to qualify": 1}
+    oleg_panels = {p.title: p for p in as_user(kam_oleg).get(reverse("home")).context["panels"]}
+    assert oleg_panels["My key accounts"].count == 1
+    listing = as_user(kam_oleg).get(oleg_panels["My key accounts"].url)
+    assert [c.pk for c in listing.context["page"].object_list] == [key_account.pk]
+    gleb_panels = {
+        p.title: p.count for p in as_user(head_gleb).get(reverse("home")).context["panels"]
+    }
+    assert gleb_panels["Estimates to verify"] == 1
