@@ -48,6 +48,7 @@ check-messages: messages
 
 demo: $(STAMP) compilemessages
 	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py sync_schedules -v 0
 	$(PY) manage.py seed_demo --if-empty
 
 run: demo

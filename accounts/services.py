@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -49,3 +50,44 @@ def email_send(*, subject: str, body: str, to: list[str], html_body: str | None 
     if html_body:
         message.attach_alternative(html_body, "text/html")
     message.send()
+
+
+def sessions_clear() -> None:
+    from django.core.management import call_command
+
+    call_command("clearsessions")
+
+
+def login_failures_forget() -> int:
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    cool_off = get_cool_off()
+    if cool_off is None:
+        return 0
+    threshold = timezone.now() - cool_off
+    deleted, _rows = AccessAttempt.objects.filter(attempt_time__lt=threshold).delete()
+    return deleted
+
+
+def schedules_sync() -> int:
+    """Write config/schedules.py into the beat tables; keep an admin's pause."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    from config.schedules import SCHEDULES
+
+    for schedule in SCHEDULES:
+        crontab, _created = CrontabSchedule.objects.get_or_create(
+            minute=schedule.minute,
+            hour=schedule.hour,
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.TIME_ZONE,
+        )
+        PeriodicTask.objects.update_or_create(
+            name=schedule.name,
+            defaults={"task": schedule.task, "crontab": crontab, "description": schedule.why},
+        )
+    return len(SCHEDULES)
