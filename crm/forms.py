@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.selectors import assignable_owners_for, clients_visible_to
+from accounts.selectors import assignable_owners_for
 from crm.models import Client, Contact
 from crm.services import CLIENT_EDITABLE_FIELDS
 
@@ -28,7 +28,9 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = CLIENT_EDITABLE_FIELDS
+        # The holding is set in the admin or the API (both search for it); a
+        # select listing every client would not scale to 100 000.
+        fields = [f for f in CLIENT_EDITABLE_FIELDS if f != "parent"]
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,9 +47,6 @@ class ClientForm(forms.ModelForm):
             self.fields["owner"].initial = user.pk
             if not user.is_head:
                 del self.fields["owner"]
-        parent_field = self.fields["parent"]
-        assert isinstance(parent_field, forms.ModelChoiceField)
-        parent_field.queryset = clients_visible_to(user=user).exclude(pk=self.instance.pk or 0)
         self.fields["inn"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
 
     def clean_inn(self) -> str:
