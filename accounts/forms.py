@@ -19,8 +19,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
     error_messages = {
         "invalid_login": _(
-            "The e-mail address or the password is wrong. Both are case-sensitive "
-            "for the password only."
+            "The e-mail address or the password is wrong. Only the password is case-sensitive."
         ),
         "inactive": _("This account is switched off. Ask an administrator."),
     }

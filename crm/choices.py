@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SalesType(models.TextChoices):
@@ -28,8 +29,8 @@ class MotivationType(models.TextChoices):
 
 
 class GrantLevel(models.TextChoices):
-    READ = "read", _("Read")
-    EDIT = "edit", _("Edit")
+    READ = "read", pgettext_lazy("access level", "Read")
+    EDIT = "edit", pgettext_lazy("access level", "Edit")
 
 
 class GrantReason(models.TextChoices):

@@ -87,7 +87,7 @@ def home_panels_for(*, user: User) -> list[HomePanel]:
         panels.append(
             HomePanel(
                 _("Leads to qualify"),
-                _("Is it our client? Is the purchase actual?"),
+                _("Is it our client? Is the purchase still relevant?"),
                 mine.filter(conveyor_stage="lead").count(),
                 f"{clients_url}?owner_id={user.pk}&conveyor_stage=lead",
             )
@@ -105,7 +105,7 @@ def home_panels_for(*, user: User) -> list[HomePanel]:
         panels.append(
             HomePanel(
                 _("Accounts I serve"),
-                _("Repeat sales, bigger checks, wider assortment."),
+                _("Repeat sales, larger average orders, wider assortment."),
                 mine.filter(conveyor_stage="account").count(),
                 f"{clients_url}?owner_id={user.pk}&conveyor_stage=account",
             )
