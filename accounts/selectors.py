@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import Team, User
 
@@ -57,10 +56,7 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
     assert isinstance(user, User)
     if user.is_admin:
         return Client.objects.all()
-    now = timezone.now()
-    granted = ClientGrant.objects.filter(user=user).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
+    granted = ClientGrant.objects.active().filter(user=user)
     scope = Q(owner=user) | Q(pk__in=granted.values("client_id"))
     team_ids = teams_headed_by(user=user)
     if team_ids:
@@ -80,12 +76,7 @@ def client_can_edit(*, user: User | AnonymousUser, client: Client) -> bool:
     assert isinstance(user, User)
     if user.is_admin or client.owner_id == user.pk:
         return True
-    now = timezone.now()
-    if (
-        ClientGrant.objects.filter(client=client, user=user, level="edit")
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .exists()
-    ):
+    if ClientGrant.objects.active().filter(client=client, user=user, level="edit").exists():
         return True
     return users_managed_by(user=user).filter(pk=client.owner_id).exists()
 

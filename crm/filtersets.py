@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import choices
@@ -14,7 +13,9 @@ class ClientFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label=_("Search"))
     owner_id = django_filters.NumberFilter(field_name="owner_id", label=_("Owner"))
-    sales_type = django_filters.ChoiceFilter(choices=choices.SalesType.choices)
+    sales_type = django_filters.ChoiceFilter(
+        choices=choices.SalesType.choices, empty_label=_("All sales types")
+    )
     conveyor_stage = django_filters.ChoiceFilter(choices=choices.ConveyorStage.choices)
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(lookup_expr="iexact")
@@ -47,9 +48,7 @@ class ClientFilterSet(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         if not value or user is None:
             return queryset
-        grants = ClientGrant.objects.filter(user=user, reason=value).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
+        grants = ClientGrant.objects.active().filter(user=user, reason=value)
         return queryset.filter(pk__in=grants.values("client_id"))
 
     def search(self, queryset: QuerySet[Client], name: str, value: str) -> QuerySet[Client]:

@@ -158,6 +158,12 @@ class Client(models.Model):
             raise ValidationError(errors) from None
 
 
+class ClientGrantQuerySet(models.QuerySet["ClientGrant"]):
+    def active(self) -> ClientGrantQuerySet:
+        """Grants in force now: without an expiry, or expiring later."""
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
 class ClientGrant(models.Model):
     """Access to a client beyond its owner: co-owners, KAMs, project members."""
 
@@ -185,6 +191,7 @@ class ClientGrant(models.Model):
     granted_at = models.DateTimeField(_("granted"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
+    objects = ClientGrantQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -28,10 +27,9 @@ def contacts_visible_to(*, user: User) -> QuerySet[Contact]:
 
 
 def client_co_owners(*, client: Client) -> QuerySet[ClientGrant]:
-    now = timezone.now()
     return (
-        ClientGrant.objects.filter(client=client)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        ClientGrant.objects.active()
+        .filter(client=client)
         .select_related("user")
         .order_by("reason", "user__last_name")
     )

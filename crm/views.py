@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -97,7 +98,8 @@ def client_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Client created."))
             return redirect("crm:client_detail", pk=client.pk)
-    return render(request, "crm/client_form.html", {"form": form, "client": None})
+    context = {"form": form, "heading": _("New client"), "cancel_url": reverse("crm:client_list")}
+    return render(request, "crm/record_form.html", context)
 
 
 @login_required
@@ -121,7 +123,12 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect("crm:client_detail", pk=client.pk)
-    return render(request, "crm/client_form.html", {"form": form, "client": client})
+    context = {
+        "form": form,
+        "heading": client.name,
+        "cancel_url": reverse("crm:client_detail", args=[client.pk]),
+    }
+    return render(request, "crm/record_form.html", context)
 
 
 @login_required
@@ -135,4 +142,9 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
         services.contact_save(contact=form.instance, acting_user=user)
         messages.success(request, _("Contact added."))
         return redirect("crm:client_detail", pk=client.pk)
-    return render(request, "crm/contact_form.html", {"form": form, "client": client})
+    context = {
+        "form": form,
+        "heading": _("New contact of %(name)s") % {"name": client.name},
+        "cancel_url": reverse("crm:client_detail", args=[client.pk]),
+    }
+    return render(request, "crm/record_form.html", context)
