@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: fill the database with the demo client base (see crm/demo.py)."""
+"""``manage.py seed_demo``: fill the database with the demo client base (see crm/demo/)."""
 
 from __future__ import annotations
 
