@@ -83,3 +83,26 @@ class ContactForm(forms.ModelForm):
         reports_to = self.fields["reports_to"]
         assert isinstance(reports_to, forms.ModelChoiceField)
         reports_to.queryset = client.contacts.exclude(pk=self.instance.pk or 0)
+
+
+class ReassignForm(forms.Form):
+    """A head gives a client to another owner of their teams."""
+
+    new_owner = forms.ModelChoiceField(
+        label=_("New owner"),
+        queryset=User.objects.none(),
+        error_messages={
+            "invalid_choice": _(
+                "Choose an owner from the list: this user is unknown or not in your teams."
+            )
+        },
+    )
+    note = forms.CharField(
+        label=_("Note for the new owner"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        new_owner = self.fields["new_owner"]
+        assert isinstance(new_owner, forms.ModelChoiceField)
+        new_owner.queryset = assignable_owners_for(user=user)

@@ -122,3 +122,18 @@ class ContactSerializer(serializers.ModelSerializer):
                 {"client": _("A contact cannot be moved to another client.")}
             )
         return attrs
+
+
+class ReassignSerializer(serializers.Serializer):
+    """Give a client to another owner (heads only)."""
+
+    new_owner_id = serializers.IntegerField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_new_owner_id(self, value: int) -> User:
+        owner = assignable_owners_for(user=self.context["request"].user).filter(pk=value).first()
+        if owner is None:
+            raise serializers.ValidationError(
+                _("Unknown user, or one you may not make the owner of a client.")
+            )
+        return owner

@@ -4,14 +4,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import translation
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.selectors import client_can_edit, clients_visible_to
 from crm import services
-from crm.api.serializers import ClientSerializer, ContactSerializer
+from crm.api.serializers import ClientSerializer, ContactSerializer, ReassignSerializer
 from crm.filtersets import ClientFilterSet, ContactFilterSet
 from crm.models import Client, Contact
 from crm.selectors import contacts_visible_to
@@ -48,6 +51,24 @@ class ClientViewSet(_NoDeleteViewSet):
             return Client.objects.none()
         assert isinstance(self.request.user, User)
         return clients_visible_to(user=self.request.user).select_related("owner")
+
+    @extend_schema(request=ReassignSerializer, responses=ClientSerializer)
+    @action(detail=True, methods=["post"])
+    def reassign(self, request: Request, pk: str | None = None) -> Response:
+        """Give the client to another owner; heads and administrators only."""
+        assert isinstance(request.user, User)
+        client = self.get_object()
+        if not request.user.is_head:
+            raise PermissionDenied
+        serializer = ReassignSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        client = services.client_reassign(
+            client=client,
+            new_owner=serializer.validated_data["new_owner_id"],
+            acting_user=request.user,
+            note=serializer.validated_data["note"],
+        )
+        return Response(ClientSerializer(client, context={"request": request}).data)
 
     def perform_create(self, serializer: ClientSerializer) -> None:  # type: ignore[override]
         assert isinstance(self.request.user, User)

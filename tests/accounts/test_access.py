@@ -179,3 +179,19 @@ def test_user_in_several_teams_is_seen_by_each_head(company, head_gleb):
     assert client in clients_visible_to(user=head_gleb)
     assert client in clients_visible_to(user=other_head)
     assert clients_visible_to(user=other_head).count() == 1
+
+
+def test_deactivate_user_command_moves_the_book(company, km_anna, km_boris, admin_olga):
+    from django.core.management import CommandError, call_command
+
+    ClientFactory.create_batch(3, owner=km_anna)
+    with pytest.raises(CommandError, match="No user with the e-mail"):
+        call_command(
+            "deactivate_user", km_anna.email, successor="nobody@x.test", by=admin_olga.email
+        )
+    with pytest.raises(CommandError, match="Only an administrator"):
+        call_command("deactivate_user", km_anna.email, successor=km_boris.email, by=km_boris.email)
+    call_command("deactivate_user", km_anna.email, successor=km_boris.email, by=admin_olga.email)
+    km_anna.refresh_from_db()
+    assert not km_anna.is_active
+    assert km_boris.owned_clients.count() == 3

@@ -194,3 +194,20 @@ def test_api_docs_page_serves_local_assets(as_user, km_anna):
     page = as_user(km_anna).get("/api/docs/").content.decode()
     assert "swagger" in page.lower()
     assert "cdn" not in page.lower()
+
+
+def test_reassign_through_the_api(
+    company, as_user, head_gleb, km_anna, km_boris, outsider, anna_client
+):
+    url = f"/api/v1/clients/{anna_client.pk}/reassign/"
+    assert post(as_user(km_anna), url, {"new_owner_id": km_boris.pk}).status_code == 403
+    refused = post(as_user(head_gleb), url, {"new_owner_id": outsider.pk})
+    assert refused.status_code == 400
+    assert "new_owner_id" in refused.json()
+    anna_client.refresh_from_db()
+    assert anna_client.owner == km_anna
+    done = post(as_user(head_gleb), url, {"new_owner_id": km_boris.pk, "note": "cover"})
+    assert done.status_code == 200
+    assert done.json()["owner"]["id"] == km_boris.pk
+    assert anna_client.ownership_changes.filter(kind="reassignment").count() == 1
+    assert post(as_user(outsider), url, {"new_owner_id": outsider.pk}).status_code == 404

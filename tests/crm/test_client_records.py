@@ -311,3 +311,36 @@ def test_home_page_shows_the_panels_of_each_role(
         p.title: p.count for p in as_user(head_gleb).get(reverse("home")).context["panels"]
     }
     assert gleb_panels["Estimates to verify"] == 1
+
+
+def test_head_reassigns_from_the_card_and_the_change_is_kept(
+    company, as_user, head_gleb, km_anna, km_boris, outsider, anna_client
+):
+    http = as_user(head_gleb)
+    card = http.get(reverse("crm:client_detail", args=[anna_client.pk]))
+    assert card.context["reassign_form"] is not None
+    url = reverse("crm:client_reassign", args=[anna_client.pk])
+    refused = http.post(url, {"new_owner": outsider.pk}, follow=True)
+    assert "Choose an owner from the list" in refused.content.decode()
+    anna_client.refresh_from_db()
+    assert anna_client.owner == km_anna
+    http.post(url, {"new_owner": km_boris.pk, "note": "Anna is on leave"})
+    anna_client.refresh_from_db()
+    assert anna_client.owner == km_boris
+    assert anna_client.ownership_changes.filter(
+        kind="reassignment", note="Anna is on leave"
+    ).exists()
+
+
+def test_managers_cannot_reassign(company, as_user, km_anna, km_boris, anna_client):
+    http = as_user(km_anna)
+    assert (
+        http.get(reverse("crm:client_detail", args=[anna_client.pk])).context["reassign_form"]
+        is None
+    )
+    response = http.post(
+        reverse("crm:client_reassign", args=[anna_client.pk]), {"new_owner": km_boris.pk}
+    )
+    assert response.status_code == 403
+    anna_client.refresh_from_db()
+    assert anna_client.owner == km_anna
