@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.selectors import assignable_owners_for
 from crm.models import Client, Contact
-from crm.services import CLIENT_EDITABLE_FIELDS
+from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 
 
 class ClientForm(forms.ModelForm):
@@ -62,20 +62,7 @@ class ClientForm(forms.ModelForm):
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = [
-            "full_name",
-            "position",
-            "department",
-            "level",
-            "phone",
-            "email",
-            "decision_role",
-            "influence",
-            "attitude",
-            "reports_to",
-            "is_active",
-            "note",
-        ]
+        fields = list(CONTACT_EDITABLE_FIELDS)
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -40,6 +40,24 @@ CLIENT_EDITABLE_FIELDS = (
 )
 
 
+# Fields of a contact that a form or API call may change (the client is
+# fixed once the contact exists).
+CONTACT_EDITABLE_FIELDS = (
+    "full_name",
+    "position",
+    "department",
+    "level",
+    "phone",
+    "email",
+    "decision_role",
+    "influence",
+    "attitude",
+    "reports_to",
+    "is_active",
+    "note",
+)
+
+
 class EditConflict(ValidationError):
     """Someone else saved the record after the editor loaded it."""
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.selectors import assignable_owners_for, clients_visible_to
 from crm.models import Client, Contact
-from crm.services import CLIENT_EDITABLE_FIELDS
+from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 
 
 class OwnerSerializer(serializers.ModelSerializer):
@@ -83,23 +83,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = [
-            "id",
-            "client",
-            "full_name",
-            "position",
-            "department",
-            "level",
-            "phone",
-            "email",
-            "decision_role",
-            "influence",
-            "attitude",
-            "reports_to",
-            "is_active",
-            "note",
-            "created_at",
-        ]
+        fields = ["id", "client", *CONTACT_EDITABLE_FIELDS, "created_at"]
         read_only_fields = ["created_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
