@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         (reverse("crm:client_list"), _("Clients")),
     ]
     if user.is_head:
+        items.append((reverse("crm:estimates_to_verify"), _("Estimates")))
         items.append((reverse("accounts:team_list"), _("Teams")))
     if user.is_admin:
         items.append((reverse("admin:index"), _("Administration")))

@@ -143,6 +143,9 @@ USE_TZ = True
 
 # Money: the base currency of every amount stored.
 BASE_CURRENCY = env.str("BASE_CURRENCY", default="RUB")
+# Share-of-wallet band limits (secondary, main, dominant); below the first is
+# indifference. Product defaults until segment rule sets carry their own.
+SHARE_BAND_LIMITS = tuple(env.list("SHARE_BAND_LIMITS", cast=float, default=[0.01, 0.10, 0.50]))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

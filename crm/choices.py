@@ -146,3 +146,12 @@ class EstimateStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     VERIFIED = "verified", _("Verified")
     REJECTED = "rejected", _("Rejected")
+
+
+class ShareBand(models.TextChoices):
+    """How the client sees us by our share of its purchases (its loyalty)."""
+
+    INDIFFERENCE = "indifference", _("Indifference: one of many")
+    SECONDARY = "secondary", _("Secondary supplier")
+    MAIN = "main", _("Main supplier")
+    DOMINANT = "dominant", _("Dominant supplier")

@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.selectors import assignable_owners_for
-from crm.models import Client, Contact
+from crm.models import Client, Contact, WalletEstimate
 from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 
 
@@ -93,3 +94,26 @@ class ReassignForm(forms.Form):
         new_owner = self.fields["new_owner"]
         assert isinstance(new_owner, forms.ModelChoiceField)
         new_owner.queryset = assignable_owners_for(user=user)
+
+
+class WalletEstimateForm(forms.ModelForm):
+    """A manager's estimate of the client's own turnover or wallet for a year."""
+
+    per_month = forms.BooleanField(
+        label=_("The amount is per month"),
+        required=False,
+        help_text=_("It is stored per year: a monthly amount is multiplied by 12."),
+    )
+
+    class Meta:
+        model = WalletEstimate
+        fields = ["kind", "year", "amount", "per_month", "product_group", "basis", "comment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = timezone.localdate().year
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "min": "0"})
+
+
+class EstimateReviewForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import clients_visible_to
-from crm.models import Activity, Client, ClientGrant, Contact, Task
+from crm.models import Activity, Client, ClientGrant, Contact, Task, WalletEstimate
 
 
 def client_get_visible(*, user: User, pk: int) -> Client:
@@ -75,7 +76,7 @@ class HomePanel:
 def home_panels_for(*, user: User) -> list[HomePanel]:
     """The first things each of the user's roles works on, one count per role."""
     from accounts.choices import Role
-    from crm.models import Deal, WalletEstimate
+    from crm.models import Deal
 
     visible = clients_visible_to(user=user)
     mine = visible.filter(owner=user)
@@ -133,12 +134,59 @@ def home_panels_for(*, user: User) -> list[HomePanel]:
             HomePanel(
                 _("Estimates to verify"),
                 _("Managers tend to under-estimate the wallet."),
-                WalletEstimate.objects.filter(
-                    client__in=visible.values("id"), status="draft"
-                ).count(),
-                reverse("admin:crm_walletestimate_changelist") + "?status__exact=draft"
-                if user.is_staff
-                else "",
+                estimates_to_verify(user=user).count(),
+                reverse("crm:estimates_to_verify"),
             )
         )
     return panels
+
+
+def estimates_visible_to(*, user: User) -> QuerySet[WalletEstimate]:
+    return WalletEstimate.objects.filter(client__in=clients_visible_to(user=user).values("id"))
+
+
+def estimates_to_verify(*, user: User) -> QuerySet[WalletEstimate]:
+    """Drafts of visible clients, oldest first (they have waited longest)."""
+    return (
+        estimates_visible_to(user=user)
+        .filter(status="draft")
+        .select_related("client", "entered_by", "product_group")
+        .order_by("entered_at", "id")
+    )
+
+
+def estimate_turnover_warning(*, estimate: WalletEstimate) -> str:
+    """A wallet above the same year's turnover estimate is most likely a mistake."""
+    rows = with_turnover_warnings(estimates=[estimate])
+    return rows[0][1] if rows else ""
+
+
+def with_turnover_warnings(*, estimates: list[WalletEstimate]) -> list[tuple[WalletEstimate, str]]:
+    """Each estimate with a warning when an overall wallet exceeds the client's
+    own turnover estimate (not rejected) of the same year; one query."""
+    wallets = [e for e in estimates if e.kind == "wallet" and e.product_group_id is None]
+    turnover: dict[tuple[int, int], Decimal] = {}
+    if wallets:
+        for client_id, year, amount in (
+            WalletEstimate.objects.filter(
+                kind="turnover",
+                product_group__isnull=True,
+                client_id__in={e.client_id for e in wallets},
+                year__in={e.year for e in wallets},
+            )
+            .exclude(status="rejected")
+            .order_by("entered_at", "id")
+            .values_list("client_id", "year", "amount")
+        ):
+            turnover[(client_id, year)] = amount  # the latest entered wins
+    result = []
+    for estimate in estimates:
+        warning = ""
+        own = turnover.get((estimate.client_id, estimate.year))
+        if estimate in wallets and own is not None and estimate.amount > own:
+            warning = _(
+                "The wallet is above the client's own turnover for %(year)s: "
+                "a client cannot buy more than it sells. Check both figures."
+            ) % {"year": estimate.year}
+        result.append((estimate, warning))
+    return result

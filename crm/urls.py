@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crm import views
+from crm import views, views_estimates
 
 app_name = "crm"
 
@@ -13,4 +13,18 @@ urlpatterns = [
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
     path("<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
+    path("<int:pk>/estimates/new/", views_estimates.estimate_create, name="estimate_create"),
+    path("estimates/", views_estimates.estimates_to_verify, name="estimates_to_verify"),
+    path(
+        "estimates/<int:estimate_id>/verify/",
+        views_estimates.estimate_review,
+        {"decision": "verify"},
+        name="estimate_verify",
+    ),
+    path(
+        "estimates/<int:estimate_id>/reject/",
+        views_estimates.estimate_review,
+        {"decision": "reject"},
+        name="estimate_reject",
+    ),
 ]

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.selectors import assignable_owners_for, clients_visible_to
-from crm.models import Client, Contact
+from crm.models import Client, Contact, WalletEstimate
 from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 
 
@@ -121,3 +121,48 @@ class ReassignSerializer(serializers.Serializer):
                 _("Unknown user, or one you may not make the owner of a client.")
             )
         return owner
+
+
+class WalletEstimateSerializer(serializers.ModelSerializer):
+    """A turnover or wallet estimate. New ones are drafts until a head reviews them."""
+
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    per_month = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_("The amount is per month: it is stored multiplied by 12."),
+    )
+    entered_by = OwnerSerializer(read_only=True)
+    reviewed_by = OwnerSerializer(read_only=True)
+
+    class Meta:
+        model = WalletEstimate
+        fields = [
+            "id",
+            "client",
+            "kind",
+            "year",
+            "amount",
+            "per_month",
+            "product_group",
+            "basis",
+            "comment",
+            "status",
+            "entered_by",
+            "entered_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_comment",
+        ]
+        read_only_fields = ["status", "entered_at", "reviewed_at", "review_comment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["client"].queryset = clients_visible_to(user=request.user)  # type: ignore[attr-defined]
+
+
+class EstimateReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

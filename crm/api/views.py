@@ -20,7 +20,20 @@ from crm.models import Client, Contact
 from crm.selectors import contacts_visible_to
 
 
+class LanguageOfUserMixin:
+    """Answer token users in the language of their profile too: they are known
+    only after authentication, when the locale middleware has already run."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        language = getattr(request.user, "language", "")
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+
+
 class _NoDeleteViewSet(
+    LanguageOfUserMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -28,15 +41,6 @@ class _NoDeleteViewSet(
     viewsets.GenericViewSet,
 ):
     """List, retrieve, create and update; records are never deleted through the API."""
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # Token users are known only now, after the middleware ran: answer
-        # them in the language of their profile too.
-        language = getattr(request.user, "language", "")
-        if language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
 
 
 class ClientViewSet(_NoDeleteViewSet):

@@ -1,4 +1,4 @@
-"""Writes on clients and their records. Each use case runs in one transaction
+"""Writes on clients and their people. Each use case runs in one transaction
 and records who did what, so nothing changes without history."""
 
 from __future__ import annotations

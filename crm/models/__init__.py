@@ -1,0 +1,22 @@
+"""Core records of the CRM: clients, their people, products, sales and work."""
+
+from crm.models.clients import Client, ClientGrant, ClientGrantQuerySet, OwnershipChange
+from crm.models.contacts import Contact
+from crm.models.estimates import WalletEstimate
+from crm.models.sales import Deal, Product, ProductGroup, ShipmentLine
+from crm.models.work import Activity, Task
+
+__all__ = [
+    "Activity",
+    "Client",
+    "ClientGrant",
+    "ClientGrantQuerySet",
+    "Contact",
+    "Deal",
+    "OwnershipChange",
+    "Product",
+    "ProductGroup",
+    "ShipmentLine",
+    "Task",
+    "WalletEstimate",
+]
