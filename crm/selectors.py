@@ -8,11 +8,14 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import clients_visible_to
 from crm.models import Activity, Client, ClientGrant, Contact, Task, WalletEstimate
+from crm.templatetags.money import money
+from crm.wallet import WalletSuggestion, below_suggestion, suggested_wallet
 
 
 def client_get_visible(*, user: User, pk: int) -> Client:
@@ -155,15 +158,20 @@ def estimates_to_verify(*, user: User) -> QuerySet[WalletEstimate]:
     )
 
 
-def estimate_turnover_warning(*, estimate: WalletEstimate) -> str:
-    """A wallet above the same year's turnover estimate is most likely a mistake."""
-    rows = with_turnover_warnings(estimates=[estimate])
-    return rows[0][1] if rows else ""
+def estimate_review_warnings(*, estimate: WalletEstimate) -> list[str]:
+    return with_review_warnings(estimates=[estimate])[0][1]
 
 
-def with_turnover_warnings(*, estimates: list[WalletEstimate]) -> list[tuple[WalletEstimate, str]]:
-    """Each estimate with a warning when an overall wallet exceeds the client's
-    own turnover estimate (not rejected) of the same year; one query."""
+def with_review_warnings(
+    *, estimates: list[WalletEstimate]
+) -> list[tuple[WalletEstimate, list[str]]]:
+    """Each estimate with what a head should look at before verifying it.
+
+    - an overall wallet above the client's own turnover estimate (not
+      rejected) of the same year: a client cannot buy more than it sells;
+    - an overall wallet below half of the wallet suggested by verified peers:
+      managers tend to under-estimate.
+    """
     wallets = [e for e in estimates if e.kind == "wallet" and e.product_group_id is None]
     turnover: dict[tuple[int, int], Decimal] = {}
     if wallets:
@@ -179,14 +187,35 @@ def with_turnover_warnings(*, estimates: list[WalletEstimate]) -> list[tuple[Wal
             .values_list("client_id", "year", "amount")
         ):
             turnover[(client_id, year)] = amount  # the latest entered wins
+    today = timezone.localdate()
+    suggestions: dict[tuple[int, str, str, int], WalletSuggestion | None] = {}
     result = []
     for estimate in estimates:
-        warning = ""
-        own = turnover.get((estimate.client_id, estimate.year))
-        if estimate in wallets and own is not None and estimate.amount > own:
-            warning = _(
-                "The wallet is above the client's own turnover for %(year)s: "
-                "a client cannot buy more than it sells. Check both figures."
-            ) % {"year": estimate.year}
-        result.append((estimate, warning))
+        warnings: list[str] = []
+        if estimate in wallets:
+            own = turnover.get((estimate.client_id, estimate.year))
+            if own is not None and estimate.amount > own:
+                warnings.append(
+                    _(
+                        "The wallet is above the client's own turnover for %(year)s: "
+                        "a client cannot buy more than it sells. Check both figures."
+                    )
+                    % {"year": estimate.year}
+                )
+            client = estimate.client
+            key = (client.pk, client.industry, client.region, client.outlets or 0)
+            if key not in suggestions:
+                suggestions[key] = suggested_wallet(client=client, as_of=today)
+            suggestion = suggestions[key]
+            if below_suggestion(estimate=estimate, suggestion=suggestion):
+                assert suggestion is not None
+                warnings.append(
+                    _(
+                        "Less than half of the suggested wallet (%(amount)s from %(peers)s "
+                        "verified clients of the same industry): managers tend to "
+                        "under-estimate."
+                    )
+                    % {"amount": money(suggestion.amount), "peers": suggestion.peers}
+                )
+        result.append((estimate, warnings))
     return result

@@ -17,7 +17,7 @@ from accounts.selectors import client_can_edit, clients_visible_to
 from crm import selectors, services
 from crm.filtersets import ClientFilterSet
 from crm.forms import ClientForm, ContactForm, ReassignForm
-from crm.wallet import client_share_of_wallet
+from crm.wallet import client_share_of_wallet, suggested_wallet
 
 CLIENTS_PER_PAGE = 50
 
@@ -80,6 +80,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deals": list(client.deals.select_related("owner")[:20]),
         "reassign_form": ReassignForm(user=user) if user.is_head else None,
         "share_of_wallet": client_share_of_wallet(client=client, as_of=timezone.localdate()),
+        "wallet_suggestion": suggested_wallet(client=client, as_of=timezone.localdate()),
         "estimates": list(
             client.estimates.select_related("product_group", "entered_by", "reviewed_by")[:20]
         ),

@@ -50,8 +50,7 @@ def estimate_create(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("Estimate saved as a draft: a head will verify it."))
-            warning = selectors.estimate_turnover_warning(estimate=estimate)
-            if warning:
+            for warning in selectors.estimate_review_warnings(estimate=estimate):
                 messages.warning(request, warning)
             return redirect("crm:client_detail", pk=client.pk)
     context = {
@@ -71,7 +70,7 @@ def estimates_to_verify(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.estimates_to_verify(user=user), ESTIMATES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    rows = selectors.with_turnover_warnings(estimates=list(page.object_list))
+    rows = selectors.with_review_warnings(estimates=list(page.object_list))
     return render(
         request,
         "crm/estimates_to_verify.html",

@@ -4,11 +4,12 @@ months against the client's latest verified annual wallet (domain.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from crm.choices import EstimateKind, EstimateStatus, ShareBand
 from crm.models import Client, ProductGroup, ShipmentLine, WalletEstimate
@@ -113,3 +114,83 @@ def client_share_of_wallet(
         for group_id in sorted(groups, key=lambda g: groups[g].name)
     ]
     return overall, rows
+
+
+MIN_PEERS = 5
+
+
+@dataclass(frozen=True)
+class WalletSuggestion:
+    """A wallet derived from verified peers: median wallet per outlet × outlets."""
+
+    amount: Decimal
+    per_outlet: Decimal
+    outlets: int
+    peers: int
+    industry: str
+    region: str  # empty when widened to all regions
+
+
+def _peer_wallets_per_outlet(
+    *, industry: str, region: str, exclude_id: int, year: int
+) -> list[Decimal]:
+    """Latest verified overall wallet per outlet of each peer (one query)."""
+    peers = Client.objects.filter(industry=industry, outlets__gt=0).exclude(pk=exclude_id)
+    if region:
+        peers = peers.filter(region=region)
+    latest: dict[int, Decimal] = {}
+    rows = (
+        WalletEstimate.objects.filter(
+            client__in=peers,
+            kind=EstimateKind.WALLET,
+            status=EstimateStatus.VERIFIED,
+            product_group__isnull=True,
+            year__lte=year,
+        )
+        .order_by("client_id", "year", F("reviewed_at").asc(nulls_first=True), "pk")
+        .values_list("client_id", "client__outlets", "amount")
+    )
+    for client_id, outlets, amount in rows:
+        latest[client_id] = amount / (outlets or 1)  # ordered: the last one wins
+    return list(latest.values())
+
+
+def suggested_wallet(*, client: Client, as_of: dt.date) -> WalletSuggestion | None:
+    """What the client's wallet probably is, judged by verified clients like it.
+
+    Managers under-estimate (seed 001): the suggestion is the median wallet
+    per outlet of verified clients of the same industry in the same region,
+    widened to all regions when the region has fewer than five.
+    """
+    if not client.outlets or not client.industry:
+        return None
+    region = client.region
+    values = _peer_wallets_per_outlet(
+        industry=client.industry, region=region, exclude_id=client.pk, year=as_of.year
+    )
+    if len(values) < MIN_PEERS:
+        region = ""
+        values = _peer_wallets_per_outlet(
+            industry=client.industry, region="", exclude_id=client.pk, year=as_of.year
+        )
+    if len(values) < MIN_PEERS:
+        return None
+    per_outlet = Decimal(str(statistics.median(values))).quantize(Decimal("0.01"))
+    return WalletSuggestion(
+        amount=per_outlet * client.outlets,
+        per_outlet=per_outlet,
+        outlets=client.outlets,
+        peers=len(values),
+        industry=client.industry,
+        region=region,
+    )
+
+
+def below_suggestion(*, estimate: WalletEstimate, suggestion: WalletSuggestion | None) -> bool:
+    """An overall wallet under half of the suggestion goes to the head's review."""
+    return (
+        suggestion is not None
+        and estimate.kind == EstimateKind.WALLET
+        and estimate.product_group_id is None
+        and estimate.amount < suggestion.amount / 2
+    )

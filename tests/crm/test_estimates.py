@@ -181,7 +181,7 @@ def test_verification_list_and_buttons(company, as_user, km_anna, head_gleb, out
         page = http.get(reverse("crm:estimates_to_verify"))
     rows = page.context["rows"]
     assert [e.client for e, _warning in rows] == [anna_client, anna_client]
-    assert [bool(w) for _e, w in rows] == [False, True]
+    assert [len(w) for _e, w in rows] == [0, 1]
     assert as_user(km_anna).get(reverse("crm:estimates_to_verify")).status_code == 403
     response = http.post(reverse("crm:estimate_reject", args=[wallet.pk]), {"comment": ""},
                          follow=True)
@@ -244,3 +244,57 @@ def test_estimates_api(company, as_user, km_anna, head_gleb, outsider, anna_clie
     listing = as_user(head_gleb).get("/api/v1/estimates/?status=verified").json()
     assert [row["id"] for row in listing["results"]] == [body["id"]]
     assert http.delete(f"/api/v1/estimates/{body['id']}/").status_code == 405
+
+
+def _peer(owner, *, industry, region, outlets, wallet, status="verified"):
+    from tests.factories import ClientFactory
+
+    client = ClientFactory(owner=owner, industry=industry, region=region, outlets=outlets)
+    WalletEstimate.objects.create(client=client, kind="wallet", year=2026,
+                                  amount=Decimal(wallet), status=status)
+    return client
+
+
+def test_suggested_wallet_is_the_median_per_outlet_of_verified_peers(company, km_anna,
+                                                                     km_boris, head_gleb):
+    from crm.wallet import suggested_wallet
+    from tests.factories import ClientFactory
+
+    target = ClientFactory(owner=km_anna, industry="Retail", region="Тверь", outlets=4)
+    # Per outlet: 100, 200, 300, 400, 500 in Тверь -> median 300.
+    for outlets, wallet in [(1, 100), (2, 400), (3, 900), (1, 400), (2, 1000)]:
+        _peer(km_boris, industry="Retail", region="Тверь", outlets=outlets, wallet=wallet)
+    _peer(km_boris, industry="Retail", region="Тверь", outlets=1, wallet=99999, status="draft")
+    _peer(km_boris, industry="Food", region="Тверь", outlets=1, wallet=99999)
+    suggestion = suggested_wallet(client=target, as_of=D)
+    assert suggestion is not None
+    assert (suggestion.per_outlet, suggestion.amount, suggestion.peers, suggestion.region) == (
+        Decimal("300.00"), Decimal("1200.00"), 5, "Тверь",
+    )
+    # A manager's draft below half of the suggestion is flagged for the head.
+    low = services.wallet_estimate_create(client=target, acting_user=km_anna, kind="wallet",
+                                          year=2026, amount=Decimal("500"))
+    from crm.selectors import estimate_review_warnings
+
+    assert any("Less than half of the suggested wallet" in w
+               for w in estimate_review_warnings(estimate=low))
+    fair = services.wallet_estimate_create(client=target, acting_user=km_anna, kind="wallet",
+                                           year=2026, amount=Decimal("700"))
+    assert estimate_review_warnings(estimate=fair) == []
+
+
+def test_suggestion_widens_to_all_regions_and_needs_five_peers(company, km_anna, km_boris):
+    from crm.wallet import suggested_wallet
+    from tests.factories import ClientFactory
+
+    target = ClientFactory(owner=km_anna, industry="Retail", region="Омск", outlets=2)
+    _peer(km_boris, industry="Retail", region="Омск", outlets=1, wallet=10)
+    for wallet in (20, 30, 40):
+        _peer(km_boris, industry="Retail", region="Тула", outlets=1, wallet=wallet)
+    assert suggested_wallet(client=target, as_of=D) is None  # four peers in all
+    _peer(km_boris, industry="Retail", region="Тула", outlets=1, wallet=50)
+    suggestion = suggested_wallet(client=target, as_of=D)
+    assert suggestion is not None
+    assert (suggestion.region, suggestion.peers, suggestion.amount) == ("", 5, Decimal("60.00"))
+    target.outlets = None
+    assert suggested_wallet(client=target, as_of=D) is None
