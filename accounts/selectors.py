@@ -54,8 +54,9 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
     if not user.is_authenticated or not user.is_active:
         return Client.objects.none()
     assert isinstance(user, User)
+    live = Client.objects.filter(merged_into__isnull=True)  # a merged card lives on in its survivor
     if user.is_admin:
-        return Client.objects.all()
+        return live
     granted = ClientGrant.objects.active().filter(user=user)
     scope = Q(owner=user) | Q(pk__in=granted.values("client_id"))
     team_ids = teams_headed_by(user=user)
@@ -64,7 +65,7 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
             "id"
         )
         scope |= Q(owner_id__in=managed)
-    return Client.objects.filter(scope)
+    return live.filter(scope)
 
 
 def client_can_edit(*, user: User | AnonymousUser, client: Client) -> bool:

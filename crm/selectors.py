@@ -26,6 +26,22 @@ def client_get_visible(*, user: User, pk: int) -> Client:
         raise Http404 from None
 
 
+def merged_client_survivor(*, user: User, pk: int) -> int | None:
+    """Where a retired (merged) card now lives, if the user may see that client."""
+    survivor_pk = (
+        Client.objects.filter(pk=pk, merged_into__isnull=False)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    while survivor_pk is not None:
+        if clients_visible_to(user=user).filter(pk=survivor_pk).exists():
+            return int(survivor_pk)
+        survivor_pk = (
+            Client.objects.filter(pk=survivor_pk).values_list("merged_into_id", flat=True).first()
+        )
+    return None
+
+
 def contacts_visible_to(*, user: User) -> QuerySet[Contact]:
     return Contact.objects.filter(client__in=clients_visible_to(user=user).values("id"))
 

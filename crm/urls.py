@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
     path("<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
+    path("<int:pk>/merge/<int:other_pk>/", views.client_merge, name="client_merge"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("<int:pk>/estimates/new/", views_estimates.estimate_create, name="estimate_create"),
     path("estimates/", views_estimates.estimates_to_verify, name="estimates_to_verify"),

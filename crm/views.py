@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.selectors import client_can_edit, clients_visible_to
 from crm import selectors, services
+from crm.duplicates import inn_known_elsewhere, likely_duplicates
 from crm.filtersets import ClientFilterSet
 from crm.forms import ClientForm, ContactForm, ReassignForm
+from crm.models import Client
 from crm.wallet import client_share_of_wallet, suggested_wallet
 
 CLIENTS_PER_PAGE = 50
@@ -63,6 +65,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
+    survivor_pk = selectors.merged_client_survivor(user=user, pk=pk)
+    if survivor_pk is not None:
+        return redirect("crm:client_detail", pk=survivor_pk)
     client = selectors.client_get_visible(user=user, pk=pk)
     context = {
         "client": client,
@@ -79,6 +84,16 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tasks": list(client.tasks.filter(status="open").select_related("assignee")[:20]),
         "deals": list(client.deals.select_related("owner")[:20]),
         "reassign_form": ReassignForm(user=user) if user.is_head else None,
+        "duplicates": likely_duplicates(
+            user=user,
+            name=client.name,
+            inn=client.inn,
+            region=client.region,
+            exclude_pk=client.pk,
+        )
+        if user.is_head
+        else [],
+        "merges": list(client.merges.select_related("merged", "merged_by")),
         "share_of_wallet": client_share_of_wallet(client=client, as_of=timezone.localdate()),
         "wallet_suggestion": suggested_wallet(client=client, as_of=timezone.localdate()),
         "estimates": list(
@@ -95,18 +110,32 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def client_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = ClientForm(request.POST or None, user=user)
+    duplicates: list[Client] = []
+    inn_elsewhere = False
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("owner", "version")}
-        try:
-            client = services.client_create(
-                acting_user=user, owner=form.cleaned_data.get("owner"), **data
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Client created."))
-            return redirect("crm:client_detail", pk=client.pk)
-    context = {"form": form, "heading": _("New client"), "cancel_url": reverse("crm:client_list")}
+        duplicates = likely_duplicates(
+            user=user, name=data["name"], inn=data["inn"], region=data["region"]
+        )
+        inn_elsewhere = inn_known_elsewhere(user=user, inn=data["inn"])
+        confirmed = request.POST.get("not_a_duplicate") == "on"
+        if confirmed or not (duplicates or inn_elsewhere):
+            try:
+                client = services.client_create(
+                    acting_user=user, owner=form.cleaned_data.get("owner"), **data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Client created."))
+                return redirect("crm:client_detail", pk=client.pk)
+    context = {
+        "form": form,
+        "heading": _("New client"),
+        "cancel_url": reverse("crm:client_list"),
+        "duplicates": duplicates,
+        "inn_elsewhere": inn_elsewhere,
+    }
     return render(request, "crm/record_form.html", context)
 
 
@@ -179,3 +208,33 @@ def client_reassign(request: HttpRequest, pk: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
     return redirect("crm:client_detail", pk=client.pk)
+
+
+@login_required
+def client_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    """Preview, then merge ``other`` into ``pk``: a head's single action."""
+    user = _user(request)
+    if not user.is_head:
+        raise PermissionDenied
+    survivor = selectors.client_get_visible(user=user, pk=pk)
+    merged = selectors.client_get_visible(user=user, pk=other_pk)
+    if request.method == "POST":
+        try:
+            services.clients_merge(
+                survivor=survivor,
+                merged=merged,
+                acting_user=user,
+                note=request.POST.get("note", "")[:2000],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Clients merged. Nothing was lost: see the card."))
+            return redirect("crm:client_detail", pk=survivor.pk)
+    context = {
+        "survivor": survivor,
+        "merged": merged,
+        "moved": services.clients_merge_preview(survivor=survivor, merged=merged),
+    }
+    return render(request, "crm/client_merge.html", context)

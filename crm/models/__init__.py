@@ -1,6 +1,12 @@
 """Core records of the CRM: clients, their people, products, sales and work."""
 
-from crm.models.clients import Client, ClientGrant, ClientGrantQuerySet, OwnershipChange
+from crm.models.clients import (
+    Client,
+    ClientGrant,
+    ClientGrantQuerySet,
+    ClientMerge,
+    OwnershipChange,
+)
 from crm.models.contacts import Contact
 from crm.models.estimates import WalletEstimate
 from crm.models.sales import Deal, Product, ProductGroup, ShipmentLine
@@ -11,6 +17,7 @@ __all__ = [
     "Client",
     "ClientGrant",
     "ClientGrantQuerySet",
+    "ClientMerge",
     "Contact",
     "Deal",
     "OwnershipChange",

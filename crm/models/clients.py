@@ -247,3 +247,37 @@ class OwnershipChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.from_user} → {self.to_user}"
+
+
+class ClientMerge(models.Model):
+    """Two cards of one company became one: what moved, who did it, when."""
+
+    survivor = models.ForeignKey(
+        Client, verbose_name=_("kept client"), on_delete=models.PROTECT, related_name="merges"
+    )
+    merged = models.ForeignKey(
+        Client, verbose_name=_("merged client"), on_delete=models.PROTECT, related_name="+"
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    moved = models.JSONField(_("records moved"), default=dict)
+
+    class Meta:
+        verbose_name = _("client merge")
+        verbose_name_plural = _("client merges")
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merged"], name="clientmerge_merged_once"),
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("merged")), name="clientmerge_two_clients"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged} → {self.survivor}"

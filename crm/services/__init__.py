@@ -15,6 +15,7 @@ from crm.services.estimates import (
     wallet_estimate_reject,
     wallet_estimate_verify,
 )
+from crm.services.merge import clients_merge, clients_merge_preview
 
 __all__ = [
     "CLIENT_EDITABLE_FIELDS",
@@ -23,6 +24,8 @@ __all__ = [
     "client_create",
     "client_reassign",
     "client_update",
+    "clients_merge",
+    "clients_merge_preview",
     "clients_transfer_book",
     "contact_save",
     "wallet_estimate_create",

@@ -21,8 +21,15 @@ D = dt.date(2026, 10, 31)
 
 def verified(client, amount, year=2026, group=None, by=None, **extra):
     return WalletEstimate.objects.create(
-        client=client, kind="wallet", year=year, amount=Decimal(amount), product_group=group,
-        status="verified", reviewed_by=by, reviewed_at=extra.pop("reviewed_at", None), **extra,
+        client=client,
+        kind="wallet",
+        year=year,
+        amount=Decimal(amount),
+        product_group=group,
+        status="verified",
+        reviewed_by=by,
+        reviewed_at=extra.pop("reviewed_at", None),
+        **extra,
     )
 
 
@@ -47,13 +54,15 @@ def test_share_bands_at_their_boundaries(share, band):
 def test_revenue_window_is_the_trailing_364_days_inclusive(company, anna_client):
     product = ProductFactory()
     for day, amount in [
-        (D, "100"), (D - dt.timedelta(days=364), "10"),  # inside, both ends
+        (D, "100"),
+        (D - dt.timedelta(days=364), "10"),  # inside, both ends
         (D - dt.timedelta(days=365), "1000"),  # one day too old
         (D + dt.timedelta(days=1), "5000"),  # after D: never read
         (D - dt.timedelta(days=30), "-20"),  # a return counts
     ]:
-        ShipmentLineFactory(client=anna_client, product=product, doc_date=day,
-                            amount=Decimal(amount))
+        ShipmentLineFactory(
+            client=anna_client, product=product, doc_date=day, amount=Decimal(amount)
+        )
     verified(anna_client, "900")
     overall, _rows = client_share_of_wallet(client=anna_client, as_of=D)
     assert overall.revenue_12m == Decimal("90")
@@ -69,12 +78,15 @@ def test_wallet_is_the_latest_verified_not_after_the_year(company, anna_client, 
     verified(anna_client, "2000", year=2026, by=head_gleb, reviewed_at=now - dt.timedelta(days=2))
     verified(anna_client, "3000", year=2026, by=head_gleb, reviewed_at=now - dt.timedelta(days=1))
     verified(anna_client, "9999", year=2027, by=head_gleb, reviewed_at=now)  # a later year
-    WalletEstimate.objects.create(client=anna_client, kind="wallet", year=2026,
-                                  amount=Decimal("50000"), status="draft")
-    WalletEstimate.objects.create(client=anna_client, kind="wallet", year=2026,
-                                  amount=Decimal("70000"), status="rejected")
-    WalletEstimate.objects.create(client=anna_client, kind="turnover", year=2026,
-                                  amount=Decimal("80000"), status="verified")
+    WalletEstimate.objects.create(
+        client=anna_client, kind="wallet", year=2026, amount=Decimal("50000"), status="draft"
+    )
+    WalletEstimate.objects.create(
+        client=anna_client, kind="wallet", year=2026, amount=Decimal("70000"), status="rejected"
+    )
+    WalletEstimate.objects.create(
+        client=anna_client, kind="turnover", year=2026, amount=Decimal("80000"), status="verified"
+    )
     overall, _rows = client_share_of_wallet(client=anna_client, as_of=D)
     assert overall.wallet is not None and overall.wallet.amount == Decimal("3000")
     assert overall.pending is not None and overall.pending.amount == Decimal("50000")
@@ -82,10 +94,12 @@ def test_wallet_is_the_latest_verified_not_after_the_year(company, anna_client, 
 
 def test_per_group_share_uses_group_revenue_and_group_wallet(company, anna_client):
     tools, paint = ProductGroupFactory(name="Tools"), ProductGroupFactory(name="Paint")
-    ShipmentLineFactory(client=anna_client, product=ProductFactory(group=tools),
-                        doc_date=D, amount=Decimal("30"))
-    ShipmentLineFactory(client=anna_client, product=ProductFactory(group=paint),
-                        doc_date=D, amount=Decimal("70"))
+    ShipmentLineFactory(
+        client=anna_client, product=ProductFactory(group=tools), doc_date=D, amount=Decimal("30")
+    )
+    ShipmentLineFactory(
+        client=anna_client, product=ProductFactory(group=paint), doc_date=D, amount=Decimal("70")
+    )
     verified(anna_client, "1000")
     verified(anna_client, "60", group=tools)
     overall, rows = client_share_of_wallet(client=anna_client, as_of=D)
@@ -102,16 +116,25 @@ def test_manager_adds_a_draft_and_a_monthly_turnover_is_stored_per_year(
 ):
     http = as_user(km_anna)
     url = reverse("crm:estimate_create", args=[anna_client.pk])
-    response = http.post(url, {"kind": "turnover", "year": 2026, "amount": "5000000",
-                               "per_month": "on", "basis": "client"})
+    response = http.post(
+        url,
+        {
+            "kind": "turnover",
+            "year": 2026,
+            "amount": "5000000",
+            "per_month": "on",
+            "basis": "client",
+        },
+    )
     assert response.status_code == 302
     turnover = WalletEstimate.objects.get(kind="turnover")
     assert (turnover.amount, turnover.status, turnover.entered_by) == (
-        Decimal("60000000"), "draft", km_anna,
+        Decimal("60000000"),
+        "draft",
+        km_anna,
     )
     assert turnover.history.get().history_user == km_anna
-    response = http.post(url, {"kind": "wallet", "year": 2026, "amount": "90000000"},
-                         follow=True)
+    response = http.post(url, {"kind": "wallet", "year": 2026, "amount": "90000000"}, follow=True)
     assert "The wallet is above the client&#x27;s own turnover for 2026" in (
         response.content.decode()
     )
@@ -126,8 +149,9 @@ def test_manager_adds_a_draft_and_a_monthly_turnover_is_stored_per_year(
         ({"kind": "guess", "year": 2026, "amount": "5"}, "kind"),
     ],
 )
-def test_bad_estimates_are_refused_on_the_field(company, as_user, km_anna, anna_client, data,
-                                                field):
+def test_bad_estimates_are_refused_on_the_field(
+    company, as_user, km_anna, anna_client, data, field
+):
     response = as_user(km_anna).post(reverse("crm:estimate_create", args=[anna_client.pk]), data)
     assert response.status_code == 200
     assert field in response.context["form"].errors
@@ -138,24 +162,30 @@ def test_only_someone_who_may_edit_adds_estimates(company, as_user, km_anna, bor
     url = reverse("crm:estimate_create", args=[boris_client.pk])
     assert as_user(km_anna).get(url).status_code == 404
     with pytest.raises(PermissionDenied):
-        services.wallet_estimate_create(client=boris_client, acting_user=km_anna, kind="wallet",
-                                        year=2026, amount=Decimal(1))
+        services.wallet_estimate_create(
+            client=boris_client, acting_user=km_anna, kind="wallet", year=2026, amount=Decimal(1)
+        )
 
 
-def test_head_verifies_with_history_and_rules(company, km_anna, km_boris, head_gleb, admin_olga,
-                                              anna_client):
-    draft = services.wallet_estimate_create(client=anna_client, acting_user=km_anna,
-                                            kind="wallet", year=2026, amount=Decimal(1000))
+def test_head_verifies_with_history_and_rules(
+    company, km_anna, km_boris, head_gleb, admin_olga, anna_client
+):
+    draft = services.wallet_estimate_create(
+        client=anna_client, acting_user=km_anna, kind="wallet", year=2026, amount=Decimal(1000)
+    )
     with pytest.raises(PermissionDenied):
         services.wallet_estimate_verify(estimate=draft, acting_user=km_boris)
-    own = services.wallet_estimate_create(client=anna_client, acting_user=head_gleb,
-                                          kind="wallet", year=2026, amount=Decimal(5))
+    own = services.wallet_estimate_create(
+        client=anna_client, acting_user=head_gleb, kind="wallet", year=2026, amount=Decimal(5)
+    )
     with pytest.raises(PermissionDenied):
         services.wallet_estimate_verify(estimate=own, acting_user=head_gleb)
     services.wallet_estimate_verify(estimate=draft, acting_user=head_gleb, comment="Checked")
     draft.refresh_from_db()
     assert (draft.status, draft.reviewed_by, draft.review_comment) == (
-        "verified", head_gleb, "Checked",
+        "verified",
+        head_gleb,
+        "Checked",
     )
     newest, older = draft.history.order_by("-history_id")[:2]
     assert (older.status, newest.status, newest.history_user) == ("draft", "verified", head_gleb)
@@ -167,15 +197,25 @@ def test_head_verifies_with_history_and_rules(company, km_anna, km_boris, head_g
     assert own.status == "draft"
 
 
-def test_verification_list_and_buttons(company, as_user, km_anna, head_gleb, outsider,
-                                       anna_client, outsider_client,
-                                       django_assert_max_num_queries):
-    services.wallet_estimate_create(client=anna_client, acting_user=km_anna, kind="turnover",
-                                    year=2026, amount=Decimal(100))
-    wallet = services.wallet_estimate_create(client=anna_client, acting_user=km_anna,
-                                             kind="wallet", year=2026, amount=Decimal(500))
-    services.wallet_estimate_create(client=outsider_client, acting_user=outsider, kind="wallet",
-                                    year=2026, amount=Decimal(7))
+def test_verification_list_and_buttons(
+    company,
+    as_user,
+    km_anna,
+    head_gleb,
+    outsider,
+    anna_client,
+    outsider_client,
+    django_assert_max_num_queries,
+):
+    services.wallet_estimate_create(
+        client=anna_client, acting_user=km_anna, kind="turnover", year=2026, amount=Decimal(100)
+    )
+    wallet = services.wallet_estimate_create(
+        client=anna_client, acting_user=km_anna, kind="wallet", year=2026, amount=Decimal(500)
+    )
+    services.wallet_estimate_create(
+        client=outsider_client, acting_user=outsider, kind="wallet", year=2026, amount=Decimal(7)
+    )
     http = as_user(head_gleb)
     with django_assert_max_num_queries(12):
         page = http.get(reverse("crm:estimates_to_verify"))
@@ -183,8 +223,9 @@ def test_verification_list_and_buttons(company, as_user, km_anna, head_gleb, out
     assert [e.client for e, _warning in rows] == [anna_client, anna_client]
     assert [len(w) for _e, w in rows] == [0, 1]
     assert as_user(km_anna).get(reverse("crm:estimates_to_verify")).status_code == 403
-    response = http.post(reverse("crm:estimate_reject", args=[wallet.pk]), {"comment": ""},
-                         follow=True)
+    response = http.post(
+        reverse("crm:estimate_reject", args=[wallet.pk]), {"comment": ""}, follow=True
+    )
     assert "Say why the estimate is rejected" in response.content.decode()
     http.post(reverse("crm:estimate_reject", args=[wallet.pk]), {"comment": "Too high"})
     wallet.refresh_from_db()
@@ -193,12 +234,17 @@ def test_verification_list_and_buttons(company, as_user, km_anna, head_gleb, out
     assert http.post(reverse("crm:estimate_verify", args=[foreign.pk])).status_code == 404
 
 
-def test_card_shows_share_of_wallet_and_unverified_drafts(company, as_user, km_anna, head_gleb,
-                                                         anna_client):
+def test_card_shows_share_of_wallet_and_unverified_drafts(
+    company, as_user, km_anna, head_gleb, anna_client
+):
     ShipmentLineFactory(client=anna_client, doc_date=dt.date.today(), amount=Decimal("250000"))
-    draft = services.wallet_estimate_create(client=anna_client, acting_user=km_anna,
-                                            kind="wallet", year=dt.date.today().year,
-                                            amount=Decimal("1000000"))
+    draft = services.wallet_estimate_create(
+        client=anna_client,
+        acting_user=km_anna,
+        kind="wallet",
+        year=dt.date.today().year,
+        amount=Decimal("1000000"),
+    )
     card = as_user(km_anna).get(reverse("crm:client_detail", args=[anna_client.pk]))
     assert "No verified wallet yet" in card.content.decode()
     assert "Unverified estimate" in card.content.decode()
@@ -209,33 +255,49 @@ def test_card_shows_share_of_wallet_and_unverified_drafts(company, as_user, km_a
     assert "Main supplier" in text
 
 
-def test_estimates_api(company, as_user, km_anna, head_gleb, outsider, anna_client,
-                       outsider_client):
+def test_estimates_api(
+    company, as_user, km_anna, head_gleb, outsider, anna_client, outsider_client
+):
     http = as_user(km_anna)
-    created = http.post("/api/v1/estimates/", {"client": anna_client.pk, "kind": "wallet",
-                                               "year": 2026, "amount": "100", "per_month": True},
-                        content_type="application/json")
+    created = http.post(
+        "/api/v1/estimates/",
+        {
+            "client": anna_client.pk,
+            "kind": "wallet",
+            "year": 2026,
+            "amount": "100",
+            "per_month": True,
+        },
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.json()
     body = created.json()
     assert (body["status"], body["amount"], body["entered_by"]["id"]) == (
-        "draft", "1200.00", km_anna.pk,
+        "draft",
+        "1200.00",
+        km_anna.pk,
     )
-    refused = http.post("/api/v1/estimates/", {"client": outsider_client.pk, "kind": "wallet",
-                                               "year": 2026, "amount": "1"},
-                        content_type="application/json")
+    refused = http.post(
+        "/api/v1/estimates/",
+        {"client": outsider_client.pk, "kind": "wallet", "year": 2026, "amount": "1"},
+        content_type="application/json",
+    )
     assert refused.status_code == 400
     assert "client" in refused.json()
-    bad = http.post("/api/v1/estimates/", {"client": anna_client.pk, "kind": "wallet",
-                                           "year": 2026, "amount": "-1"},
-                    content_type="application/json")
+    bad = http.post(
+        "/api/v1/estimates/",
+        {"client": anna_client.pk, "kind": "wallet", "year": 2026, "amount": "-1"},
+        content_type="application/json",
+    )
     assert bad.status_code == 400
     assert "amount" in bad.json()
     assert WalletEstimate.objects.count() == 1
     url = f"/api/v1/estimates/{body['id']}/verify/"
     assert http.post(url, {}, content_type="application/json").status_code == 403
     assert as_user(outsider).post(url, {}, content_type="application/json").status_code == 404
-    reject = as_user(head_gleb).post(f"/api/v1/estimates/{body['id']}/reject/", {},
-                                     content_type="application/json")
+    reject = as_user(head_gleb).post(
+        f"/api/v1/estimates/{body['id']}/reject/", {}, content_type="application/json"
+    )
     assert reject.status_code == 400
     assert "comment" in reject.json()
     done = as_user(head_gleb).post(url, {"comment": "ok"}, content_type="application/json")
@@ -250,13 +312,15 @@ def _peer(owner, *, industry, region, outlets, wallet, status="verified"):
     from tests.factories import ClientFactory
 
     client = ClientFactory(owner=owner, industry=industry, region=region, outlets=outlets)
-    WalletEstimate.objects.create(client=client, kind="wallet", year=2026,
-                                  amount=Decimal(wallet), status=status)
+    WalletEstimate.objects.create(
+        client=client, kind="wallet", year=2026, amount=Decimal(wallet), status=status
+    )
     return client
 
 
-def test_suggested_wallet_is_the_median_per_outlet_of_verified_peers(company, km_anna,
-                                                                     km_boris, head_gleb):
+def test_suggested_wallet_is_the_median_per_outlet_of_verified_peers(
+    company, km_anna, km_boris, head_gleb
+):
     from crm.wallet import suggested_wallet
     from tests.factories import ClientFactory
 
@@ -269,17 +333,24 @@ def test_suggested_wallet_is_the_median_per_outlet_of_verified_peers(company, km
     suggestion = suggested_wallet(client=target, as_of=D)
     assert suggestion is not None
     assert (suggestion.per_outlet, suggestion.amount, suggestion.peers, suggestion.region) == (
-        Decimal("300.00"), Decimal("1200.00"), 5, "Тверь",
+        Decimal("300.00"),
+        Decimal("1200.00"),
+        5,
+        "Тверь",
     )
     # A manager's draft below half of the suggestion is flagged for the head.
-    low = services.wallet_estimate_create(client=target, acting_user=km_anna, kind="wallet",
-                                          year=2026, amount=Decimal("500"))
+    low = services.wallet_estimate_create(
+        client=target, acting_user=km_anna, kind="wallet", year=2026, amount=Decimal("500")
+    )
     from crm.selectors import estimate_review_warnings
 
-    assert any("Less than half of the suggested wallet" in w
-               for w in estimate_review_warnings(estimate=low))
-    fair = services.wallet_estimate_create(client=target, acting_user=km_anna, kind="wallet",
-                                           year=2026, amount=Decimal("700"))
+    assert any(
+        "Less than half of the suggested wallet" in w
+        for w in estimate_review_warnings(estimate=low)
+    )
+    fair = services.wallet_estimate_create(
+        client=target, acting_user=km_anna, kind="wallet", year=2026, amount=Decimal("700")
+    )
     assert estimate_review_warnings(estimate=fair) == []
 
 
