@@ -23,13 +23,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("admin:index"), _("Administration")))
     items.append((reverse("api-docs"), _("API")))
     current = request.path
+    # The deepest menu entry that contains the page is the active one.
+    matches = [
+        url for url, _label in items if current == url or (url != "/" and current.startswith(url))
+    ]
+    active = max(matches, key=len) if matches else None
     return {
-        "nav_items": [
-            {
-                "url": url,
-                "label": label,
-                "active": current == url or (url != "/" and current.startswith(url)),
-            }
-            for url, label in items
-        ]
+        "nav_items": [{"url": url, "label": label, "active": url == active} for url, label in items]
     }

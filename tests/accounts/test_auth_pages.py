@@ -130,3 +130,9 @@ def test_admin_users_cannot_be_deleted(as_user, admin_olga, km_anna):
     http = as_user(admin_olga)
     response = http.get(reverse("admin:accounts_user_delete", args=[km_anna.pk]))
     assert response.status_code == 403
+
+
+def test_only_the_deepest_menu_entry_is_active(as_user, head_gleb, company):
+    page = as_user(head_gleb).get(reverse("crm:estimates_to_verify"))
+    active = [item["label"] for item in page.context["nav_items"] if item["active"]]
+    assert [str(label) for label in active] == ["Estimates"]
