@@ -132,3 +132,29 @@ class WalletEstimateAdmin(ScopedToVisibleClients, SimpleHistoryAdmin):
     list_select_related = ["client", "product_group"]
     list_filter = ["kind", "status", "year"]
     autocomplete_fields = ["client", "product_group", "entered_by", "reviewed_by"]
+
+
+@admin.register(models.ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Import runs are a log: read-only."""
+
+    list_display = [
+        "started_at",
+        "kind",
+        "file_name",
+        "status",
+        "rows_read",
+        "created",
+        "updated",
+        "rejected",
+        "started_by",
+    ]
+    list_filter = ["kind", "status"]
+    list_select_related = ["started_by"]
+    search_fields = ["file_name", "checksum"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -9,6 +9,7 @@ from crm.models.clients import (
 )
 from crm.models.contacts import Contact
 from crm.models.estimates import WalletEstimate
+from crm.models.imports import ImportRun
 from crm.models.sales import Deal, Product, ProductGroup, ShipmentLine
 from crm.models.work import Activity, Task
 
@@ -20,6 +21,7 @@ __all__ = [
     "ClientMerge",
     "Contact",
     "Deal",
+    "ImportRun",
     "OwnershipChange",
     "Product",
     "ProductGroup",

@@ -1,0 +1,159 @@
+"""The frame every import runs in: read, validate all rows, write in one transaction.
+
+The ``ImportRun`` row is saved outside the data transaction, so a rejected or
+crashed import is recorded while its data changes are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+
+from accounts.models import User
+from crm.models import ImportRun
+
+from .parsing import RowError
+from .reading import ImportFileError, Message, ReadResult, fmt, read_table
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5000  # rows per bulk statement
+LOOKUP_CHUNK = 900  # values per ``IN (…)``: SQLite's limit on query parameters is low
+
+
+@dataclass
+class ImportContext:
+    kind: str
+    data: bytes
+    filename: str
+    user: User | None
+    dry_run: bool = False
+    create_missing_clients: bool = False
+    sheet: str | None = None
+    run_id: int | None = None
+
+    def read(self) -> ReadResult:
+        """Open the file again: rows are streamed, so every pass reads it anew."""
+        return read_table(data=self.data, filename=self.filename, kind=self.kind, sheet=self.sheet)
+
+    @property
+    def change_reason(self) -> str:
+        return gettext("Import of %(file)s") % {"file": self.filename}
+
+
+@dataclass
+class Plan:
+    """What validation found and what writing would do."""
+
+    rows_read: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    write: Callable[[], None] | None = None
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    def reject(self, row: int, column: str, value: Any, message: Message, header: str) -> None:
+        text = "" if value is None else str(value)
+        self.errors.append(RowError(row, column, text, message, header))
+
+
+Preparer = Callable[[ImportContext, ReadResult], Plan]
+
+
+def chunked[T](items: Iterable[T], size: int = LOOKUP_CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def error_record(error: RowError) -> dict[str, Any]:
+    """An error as stored on the run: its text in the language active now."""
+    return {
+        "row": error.row,
+        "column": error.header or error.column,
+        "value": error.value,
+        "message": str(error.message),
+    }
+
+
+def run_import(context: ImportContext, prepare: Preparer) -> ImportRun:
+    started = time.monotonic()
+    run = ImportRun.objects.create(
+        kind=context.kind,
+        started_by=context.user,
+        file_name=context.filename[:255],
+        checksum=hashlib.sha256(context.data).hexdigest(),
+        options={
+            "dry_run": context.dry_run,
+            "create_missing_clients": context.create_missing_clients,
+            "sheet": context.sheet or "",
+        },
+    )
+    context.run_id = run.pk
+    try:
+        _execute(context, prepare, run)
+    except Exception as exc:  # recorded on the run; the data transaction rolled back
+        logger.exception("Import run %s failed", run.pk)
+        run.status = ImportRun.Status.FAILED
+        message = gettext("The import failed and nothing was changed: %(error)s") % {"error": exc}
+        run.errors = [{"row": None, "column": "", "value": "", "message": message}]
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.monotonic() - started) * 1000)
+    run.save()
+    return run
+
+
+def _execute(context: ImportContext, prepare: Preparer, run: ImportRun) -> None:
+    try:
+        result = context.read()
+        run.file_format = result.format
+        run.encoding = result.encoding or ""
+        run.delimiter = result.delimiter or ""
+        run.sheet = result.sheet or ""
+        run.header_row = result.header_row
+        run.notes = result.notes()
+        plan = prepare(context, result)
+    except ImportFileError as exc:
+        run.status = ImportRun.Status.REJECTED
+        run.errors = [{"row": None, "column": "", "value": "", "message": str(exc.message)}]
+        return
+    run.rows_read = plan.rows_read
+    if plan.errors:
+        run.status = ImportRun.Status.REJECTED
+        run.rejected = plan.rejected_rows
+        run.errors = [error_record(e) for e in sorted(plan.errors, key=lambda e: e.row)]
+        return
+    if not context.dry_run and plan.write is not None:
+        with transaction.atomic():
+            plan.write()
+    run.created, run.updated, run.unchanged = plan.created, plan.updated, plan.unchanged
+    run.status = ImportRun.Status.SUCCEEDED
+
+
+# Messages shared by the writers.
+UNKNOWN_CLIENT = gettext_lazy("No client has this code or INN.")
+NO_USER_TO_OWN = gettext_lazy("A new client needs an owner: fill in the owner or import as a user.")
+
+
+def ambiguous_inn(count: int) -> Message:
+    return fmt(
+        gettext_lazy("%(count)s clients have this INN: give the client's code (or the KPP)."),
+        count=count,
+    )

@@ -1,0 +1,102 @@
+"""The import services: one per kind of ERP file, and ``import_file`` for any kind.
+
+Every row is validated first (cells, then what the database must hold: owners,
+clients, the right to verify); with any bad row nothing is written and the run
+is recorded as rejected with every error. Otherwise the data is written in one
+transaction. Every attempt leaves an ``ImportRun``.
+"""
+
+from __future__ import annotations
+
+from accounts.models import User
+from crm.models import ImportRun
+
+from .runs import ImportContext, Preparer, run_import
+from .specs import get_spec
+from .writing_clients import prepare_clients
+from .writing_shipments import prepare_shipments
+from .writing_wallets import prepare_wallets
+
+PREPARERS: dict[str, Preparer] = {
+    "clients": prepare_clients,
+    "wallet_estimates": prepare_wallets,
+    "shipments": prepare_shipments,
+}
+
+
+def import_file(
+    *,
+    kind: str,
+    data: bytes,
+    filename: str,
+    user: User | None,
+    dry_run: bool = False,
+    create_missing_clients: bool = False,
+    sheet: str | None = None,
+) -> ImportRun:
+    """Import ``data`` as a file of ``kind``; the run says what happened."""
+    get_spec(kind)  # an unknown kind is a programming error, not a bad file
+    context = ImportContext(
+        kind=kind,
+        data=data,
+        filename=filename,
+        user=user,
+        dry_run=dry_run,
+        create_missing_clients=create_missing_clients,
+        sheet=sheet,
+    )
+    return run_import(context, PREPARERS[kind])
+
+
+def import_clients(
+    *,
+    data: bytes,
+    filename: str,
+    user: User | None,
+    dry_run: bool = False,
+    sheet: str | None = None,
+) -> ImportRun:
+    """Create and update clients from the ERP's client list."""
+    return import_file(
+        kind="clients", data=data, filename=filename, user=user, dry_run=dry_run, sheet=sheet
+    )
+
+
+def import_wallet_estimates(
+    *,
+    data: bytes,
+    filename: str,
+    user: User | None,
+    dry_run: bool = False,
+    sheet: str | None = None,
+) -> ImportRun:
+    """Add turnover and wallet estimates; verified ones need a head as the importing user."""
+    return import_file(
+        kind="wallet_estimates",
+        data=data,
+        filename=filename,
+        user=user,
+        dry_run=dry_run,
+        sheet=sheet,
+    )
+
+
+def import_shipments(
+    *,
+    data: bytes,
+    filename: str,
+    user: User | None,
+    dry_run: bool = False,
+    create_missing_clients: bool = False,
+    sheet: str | None = None,
+) -> ImportRun:
+    """Replace the shipment documents the file holds with its lines."""
+    return import_file(
+        kind="shipments",
+        data=data,
+        filename=filename,
+        user=user,
+        dry_run=dry_run,
+        create_missing_clients=create_missing_clients,
+        sheet=sheet,
+    )
