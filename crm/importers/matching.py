@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
 from crm.models import Client
 
 from .reading import Message
@@ -18,10 +21,27 @@ class Match:
     by: str = ""  # "external_id", "inn_kpp" or "inn"
 
 
-class ClientIndex:
-    """The clients whose code or INN appears in a file, loaded in a few queries."""
+OUT_OF_SCOPE = _(
+    "This row names a client outside the clients you manage: "
+    "an administrator or the client's head can import it."
+)
 
-    def __init__(self, *, external_ids: Iterable[str], inns: Iterable[str]) -> None:
+
+class ClientIndex:
+    """The clients whose code or INN appears in a file, loaded in a few queries.
+
+    With a ``scope`` (the clients the importing user may see), a row that
+    names any other client is refused rather than treated as new: creating a
+    second card for it would be worse than telling the user.
+    """
+
+    def __init__(
+        self,
+        *,
+        external_ids: Iterable[str],
+        inns: Iterable[str],
+        scope: QuerySet[Client] | None = None,
+    ) -> None:
         self.by_external_id: dict[str, Client] = {}
         self.by_inn: dict[str, list[Client]] = {}
         for batch in chunked(sorted({e for e in external_ids if e})):
@@ -32,9 +52,23 @@ class ClientIndex:
                 self.by_inn.setdefault(client.inn, []).append(client)
         for clients in self.by_inn.values():
             clients.sort(key=lambda c: c.pk)
+        self.hidden: set[int] = set()
+        if scope is not None:
+            known = {c.pk for c in self.by_external_id.values()}
+            known |= {c.pk for clients in self.by_inn.values() for c in clients}
+            visible: set[int] = set()
+            for ids in chunked(sorted(known)):
+                visible.update(scope.filter(pk__in=ids).values_list("pk", flat=True))
+            self.hidden = known - visible
 
     def match(self, *, external_id: str, inn: str, kpp: str = "") -> Match:
         """The client a row means; no client and no problem means a new one."""
+        found = self._match(external_id=external_id, inn=inn, kpp=kpp)
+        if found.client is not None and found.client.pk in self.hidden:
+            return Match(None, OUT_OF_SCOPE)
+        return found
+
+    def _match(self, *, external_id: str, inn: str, kpp: str) -> Match:
         if external_id and external_id in self.by_external_id:
             return Match(self.by_external_id[external_id], by="external_id")
         if not inn:

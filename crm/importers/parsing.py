@@ -268,6 +268,7 @@ class _RowParser:
         # In the file's order, so a row's errors read left to right.
         self.present = [spec.column(name) for name in result.columns]
         self.seen: dict[str, int] = {}
+        self.partial: dict[str, Any] = {}
 
     def error(self, row: int, column: str, value: Cell, message: Message) -> RowError:
         header = self.headers.get(column, column)
@@ -305,18 +306,27 @@ class _RowParser:
                 errors.append(self.error(raw.row, unique, key, problem))
             else:
                 self.seen[key] = raw.row
+        self.partial = values
         return (None if errors else ParsedRow(raw.row, values)), errors
 
 
-def iter_parsed(result: ReadResult) -> Iterator[tuple[ParsedRow | None, list[RowError]]]:
+def iter_parsed(
+    result: ReadResult, partial: dict[str, Any] | None = None
+) -> Iterator[tuple[ParsedRow | None, list[RowError]]]:
     """Stream the rows of ``result``: a typed row or None, and that row's errors.
 
     For large files the writing layer can consume this without keeping every
-    typed row in memory.
+    typed row in memory. When ``partial`` is given, it holds, after each bad
+    row, the cells of that row that did parse (to tell which document a bad
+    line belongs to).
     """
     parser = _RowParser(result, get_spec(result.kind))
     for raw in result.iter_rows():
-        yield parser.parse(raw)
+        outcome = parser.parse(raw)
+        if partial is not None:
+            partial.clear()
+            partial.update(parser.partial)
+        yield outcome
 
 
 def parse_rows(result: ReadResult, kind: str) -> ParseOutcome:

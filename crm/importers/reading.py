@@ -12,16 +12,17 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
+from .source import FileData, contains, head_of, open_binary, size_of, slices
 from .specs import FileSpec, get_spec, normalize_header
 
 Cell = str | date
@@ -68,10 +69,15 @@ class ReadResult:
     delimiter: str | None = None
     sheet: str | None = None
     _rows: Iterator[RawRow] = field(default_factory=lambda: iter(()), repr=False)
+    # The share of the file read so far, where it can be told (CSV); None otherwise.
+    _position: Callable[[], float] | None = field(default=None, repr=False)
 
     def iter_rows(self) -> Iterator[RawRow]:
         """The data rows, blank ones left out. One pass: the file is streamed."""
         return self._rows
+
+    def fraction_read(self) -> float | None:
+        return self._position() if self._position is not None else None
 
     def notes(self) -> list[str]:
         """What the reader did that the user should know about."""
@@ -106,15 +112,17 @@ def quoted(names: Iterable[str]) -> str:
     return ", ".join(f"«{n}»" for n in names)
 
 
-def read_table(*, data: bytes, filename: str, kind: str, sheet: str | None = None) -> ReadResult:
+def read_table(*, data: FileData, filename: str, kind: str, sheet: str | None = None) -> ReadResult:
     """Open ``data`` as the table ``kind`` describes; raise ImportFileError if it is not one."""
     spec = get_spec(kind)
-    if not data:
+    total = size_of(data)
+    if not total:
         raise ImportFileError(_("The file «%(filename)s» is empty."), {"filename": filename})
     ext = PurePath(filename).suffix.lower()
-    _refuse_known_binary(data, filename, ext)
+    head = head_of(data, 16)
+    _refuse_known_binary(head, filename, ext)
     meta: dict[str, Any] = {}
-    if data.startswith(b"PK\x03\x04") or ext in _XLSX_EXTENSIONS:
+    if head.startswith(b"PK\x03\x04") or ext in _XLSX_EXTENSIONS:
         from .xlsx import xlsx_records  # openpyxl is heavy; only workbooks need it
 
         limit = getattr(settings, "IMPORT_XLSX_MAX_UNZIPPED_BYTES", XLSX_LIMIT_DEFAULT)
@@ -123,8 +131,14 @@ def read_table(*, data: bytes, filename: str, kind: str, sheet: str | None = Non
     elif ext in _TEXT_EXTENSIONS:
         encoding = detect_encoding(data, filename)
         delimiter = _choose_delimiter(data, encoding, spec)
-        records = csv_records(data, encoding, delimiter)
-        meta = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
+        stream = open_binary(data)
+        records = csv_records(stream, encoding, delimiter)
+        meta = {
+            "format": "csv",
+            "encoding": encoding,
+            "delimiter": delimiter,
+            "_position": lambda: min(stream.tell() / total, 1.0) if not stream.closed else 1.0,
+        }
     else:
         raise ImportFileError(
             _("Files of type «%(ext)s» cannot be imported: upload a .csv or .xlsx file."),
@@ -133,11 +147,10 @@ def read_table(*, data: bytes, filename: str, kind: str, sheet: str | None = Non
     return _with_header(records, spec, filename, meta)
 
 
-def _refuse_known_binary(data: bytes, filename: str, ext: str) -> None:
-    head = data[:8]
+def _refuse_known_binary(head: bytes, filename: str, ext: str) -> None:
     params = {"filename": filename}
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")) or (
-        head.startswith(b"RIFF") and data[8:12] == b"WEBP"
+        head.startswith(b"RIFF") and head[8:12] == b"WEBP"
     ):
         raise ImportFileError(
             _("The file «%(filename)s» is an image, not a table: upload a .csv or .xlsx file."),
@@ -161,13 +174,14 @@ def _refuse_known_binary(data: bytes, filename: str, ext: str) -> None:
         )
 
 
-def detect_encoding(data: bytes, filename: str = "") -> str:
+def detect_encoding(data: FileData, filename: str = "") -> str:
     """UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1251 if the text is plausible."""
-    if data.startswith(codecs.BOM_UTF8):
+    head = head_of(data, _SAMPLE_CHARS)
+    if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in data[:8192]:
+    if b"\x00" in head[:8192]:
         raise ImportFileError(
             _(
                 "The file «%(filename)s» is not a text table (it contains binary data): "
@@ -179,7 +193,7 @@ def detect_encoding(data: bytes, filename: str = "") -> str:
         return "utf-8"
     # 0x98 is the one byte cp1251 leaves undefined: ruling it out here means
     # decoding cannot fail half-way through the rows.
-    if b"\x98" not in data and _plausible_cp1251(data[:_SAMPLE_CHARS]):
+    if _plausible_cp1251(head) and not contains(data, b"\x98"):
         return "cp1251"
     raise ImportFileError(
         _(
@@ -190,13 +204,12 @@ def detect_encoding(data: bytes, filename: str = "") -> str:
     )
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_utf8(data: FileData) -> bool:
     """Decode the whole file in slices, keeping nothing: bounded memory, C speed."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    step = 1 << 20
     try:
-        for start in range(0, len(data), step):
-            decoder.decode(data[start : start + step])
+        for chunk in slices(data):
+            decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
@@ -214,19 +227,19 @@ def _plausible_cp1251(sample: bytes) -> bool:
     return good >= 0.98 * len(text)
 
 
-def _text_stream(data: bytes, encoding: str) -> io.TextIOWrapper:
-    # BytesIO shares the bytes; the wrapper decodes as it goes.
-    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+def _text_stream(data: FileData, encoding: str) -> io.TextIOWrapper:
+    # The wrapper decodes as it goes.
+    return io.TextIOWrapper(open_binary(data), encoding=encoding, newline="")
 
 
-def _choose_delimiter(data: bytes, encoding: str, spec: FileSpec) -> str:
+def _choose_delimiter(data: FileData, encoding: str, spec: FileSpec) -> str:
     """The sniffed delimiter, unless another one is the only one that yields a header.
 
     Sniffing alone is fooled by a decimal comma inside a semicolon file or by
     1C title rows, so the candidates are tried on the first rows too.
     """
-    stream = _text_stream(data, encoding)
-    sample = stream.read(_SAMPLE_CHARS)
+    with _text_stream(data, encoding) as stream:
+        sample = stream.read(_SAMPLE_CHARS)
     if len(sample) == _SAMPLE_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n") + 1]  # no half line at the end
     try:
@@ -259,9 +272,10 @@ def _count_delimiters(sample: str) -> str:
     return best
 
 
-def csv_records(data: bytes, encoding: str, delimiter: str) -> Records:
+def csv_records(stream: BinaryIO, encoding: str, delimiter: str) -> Records:
     """Each record with its number; a quoted line break stays inside one row, as in Excel."""
-    reader = csv.reader(_text_stream(data, encoding), delimiter=delimiter)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     number = 0
     try:
         for number, record in enumerate(reader, start=1):
@@ -270,6 +284,8 @@ def csv_records(data: bytes, encoding: str, delimiter: str) -> Records:
         raise ImportFileError(
             _("Row %(row)s cannot be read: %(reason)s"), {"row": number + 1, "reason": exc}
         ) from exc
+    finally:
+        text.close()
 
 
 def _map_header(record: Sequence[Cell], spec: FileSpec) -> dict[str, int]:

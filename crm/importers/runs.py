@@ -6,7 +6,6 @@ crashed import is recorded while its data changes are not.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -14,14 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
-from crm.models import ImportRun
+from crm.models import Client, ImportRun
 
+from . import progress
 from .parsing import RowError
-from .reading import ImportFileError, Message, ReadResult, fmt, read_table
+from .reading import ImportFileError, Message, RawRow, ReadResult, fmt, read_table
+from .source import FileData, sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +34,39 @@ LOOKUP_CHUNK = 900  # values per ``IN (…)``: SQLite's limit on query parameter
 @dataclass
 class ImportContext:
     kind: str
-    data: bytes
+    data: FileData
     filename: str
     user: User | None
     dry_run: bool = False
     create_missing_clients: bool = False
     sheet: str | None = None
     run_id: int | None = None
+    # Import the valid rows and report the bad ones, instead of rejecting the file.
+    skip_invalid: bool = False
+    # The clients the import may touch; None means every client (a command run
+    # by the operator, or an administrator).
+    scope: QuerySet[Client] | None = None
+    phase: str = progress.CHECKING
 
     def read(self) -> ReadResult:
         """Open the file again: rows are streamed, so every pass reads it anew."""
-        return read_table(data=self.data, filename=self.filename, kind=self.kind, sheet=self.sheet)
+        result = read_table(
+            data=self.data, filename=self.filename, kind=self.kind, sheet=self.sheet
+        )
+        if self.run_id is not None:
+            result._rows = self._reporting(result, result._rows)
+        return result
+
+    def _reporting(self, result: ReadResult, rows: Iterator[RawRow]) -> Iterator[RawRow]:
+        """Pass the rows through, telling the progress bar how far the pass has got."""
+        assert self.run_id is not None
+        reporter = progress.Reporter(self.run_id)
+        count = 0
+        for count, row in enumerate(rows, start=1):
+            if count % progress.EVERY_ROWS == 0:
+                reporter.report(self.phase, count, result.fraction_read())
+            yield row
+        reporter.report(self.phase, count, 1.0, force=True)
 
     @property
     def change_reason(self) -> str:
@@ -93,19 +117,39 @@ def error_record(error: RowError) -> dict[str, Any]:
     }
 
 
-def run_import(context: ImportContext, prepare: Preparer) -> ImportRun:
-    started = time.monotonic()
-    run = ImportRun.objects.create(
+def new_run(context: ImportContext, status: str = ImportRun.Status.RUNNING) -> ImportRun:
+    """The run row of an import, saved at once so that even a crash leaves a trace."""
+    return ImportRun.objects.create(
         kind=context.kind,
+        status=status,
         started_by=context.user,
         file_name=context.filename[:255],
-        checksum=hashlib.sha256(context.data).hexdigest(),
-        options={
-            "dry_run": context.dry_run,
-            "create_missing_clients": context.create_missing_clients,
-            "sheet": context.sheet or "",
-        },
+        checksum=sha256_of(context.data),
+        options=options_of(context),
     )
+
+
+def options_of(context: ImportContext) -> dict[str, Any]:
+    return {
+        "dry_run": context.dry_run,
+        "create_missing_clients": context.create_missing_clients,
+        "sheet": context.sheet or "",
+        "skip_invalid": context.skip_invalid,
+        "scoped": context.scope is not None,
+    }
+
+
+def run_import(
+    context: ImportContext, prepare: Preparer, run: ImportRun | None = None
+) -> ImportRun:
+    """Execute the import on ``run`` (a new one unless given); the run says what happened."""
+    started = time.monotonic()
+    if run is None:
+        run = new_run(context)
+    elif run.status != ImportRun.Status.RUNNING:
+        run.status = ImportRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "started_at"])
     context.run_id = run.pk
     try:
         _execute(context, prepare, run)
@@ -135,16 +179,17 @@ def _execute(context: ImportContext, prepare: Preparer, run: ImportRun) -> None:
         run.errors = [{"row": None, "column": "", "value": "", "message": str(exc.message)}]
         return
     run.rows_read = plan.rows_read
-    if plan.errors:
+    run.rejected = plan.rejected_rows
+    run.errors = [error_record(e) for e in sorted(plan.errors, key=lambda e: e.row)]
+    if plan.errors and not context.skip_invalid:
         run.status = ImportRun.Status.REJECTED
-        run.rejected = plan.rejected_rows
-        run.errors = [error_record(e) for e in sorted(plan.errors, key=lambda e: e.row)]
         return
     if not context.dry_run and plan.write is not None:
+        context.phase = progress.WRITING
         with transaction.atomic():
             plan.write()
     run.created, run.updated, run.unchanged = plan.created, plan.updated, plan.unchanged
-    run.status = ImportRun.Status.SUCCEEDED
+    run.status = ImportRun.Status.PARTIAL if plan.errors else ImportRun.Status.SUCCEEDED
 
 
 # Messages shared by the writers.

@@ -8,10 +8,15 @@ transaction. Every attempt leaves an ``ImportRun``.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
+
 from accounts.models import User
-from crm.models import ImportRun
+from crm.models import Client, ImportRun
 
 from .runs import ImportContext, Preparer, run_import
+from .source import FileData
 from .specs import get_spec
 from .writing_clients import prepare_clients
 from .writing_shipments import prepare_shipments
@@ -27,16 +32,21 @@ PREPARERS: dict[str, Preparer] = {
 def import_file(
     *,
     kind: str,
-    data: bytes,
+    data: FileData,
     filename: str,
     user: User | None,
     dry_run: bool = False,
     create_missing_clients: bool = False,
     sheet: str | None = None,
+    skip_invalid: bool = False,
+    scope: QuerySet[Client] | None = None,
 ) -> ImportRun:
-    """Import ``data`` as a file of ``kind``; the run says what happened."""
-    get_spec(kind)  # an unknown kind is a programming error, not a bad file
-    context = ImportContext(
+    """Import ``data`` (the bytes, or the path of a file) as a file of ``kind``.
+
+    The run says what happened. ``scope`` limits the clients the import may
+    touch to those the importing user may see.
+    """
+    context = context_for(
         kind=kind,
         data=data,
         filename=filename,
@@ -44,8 +54,19 @@ def import_file(
         dry_run=dry_run,
         create_missing_clients=create_missing_clients,
         sheet=sheet,
+        skip_invalid=skip_invalid,
+        scope=scope,
     )
-    return run_import(context, PREPARERS[kind])
+    return run_import(context, preparer_for(kind))
+
+
+def context_for(*, kind: str, **options: Any) -> ImportContext:
+    get_spec(kind)  # an unknown kind is a programming error, not a bad file
+    return ImportContext(kind=kind, **options)
+
+
+def preparer_for(kind: str) -> Preparer:
+    return PREPARERS[kind]
 
 
 def import_clients(

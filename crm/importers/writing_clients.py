@@ -47,6 +47,7 @@ def prepare_clients(context: ImportContext, result: ReadResult) -> Plan:
     index = ClientIndex(
         external_ids=(r.values["external_id"] for r in rows),
         inns=(r.values.get("inn") or "" for r in rows),
+        scope=context.scope,
     )
     users = _active_users({(r.values.get("owner_email") or "").lower() for r in rows} - {""})
     work = _Work()

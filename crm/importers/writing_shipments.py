@@ -63,10 +63,14 @@ def _key(values: dict[str, Any]) -> ClientKey:
 def prepare_shipments(context: ImportContext, result: ReadResult) -> Plan:
     plan = Plan()
     scan = _Scan()
-    for parsed, errors in iter_parsed(result):
+    partial: dict[str, Any] = {}
+    bad_docs: set[DocKey] = set()  # documents with a bad line: skipped whole, never cut
+    for parsed, errors in iter_parsed(result, partial):
         plan.rows_read += 1
         plan.errors.extend(errors)
         if parsed is None:
+            if partial.get("doc_number") and partial.get("date"):
+                bad_docs.add((partial["doc_number"], partial["date"]))
             continue
         values = parsed.values
         key = _key(values)
@@ -81,8 +85,10 @@ def prepare_shipments(context: ImportContext, result: ReadResult) -> Plan:
     resolved, new_clients, problems = _resolve_clients(context, scan)
     if problems:
         _report_client_rows(context, problems, plan)
-    if plan.errors:
+    if plan.errors and not context.skip_invalid:
         return plan
+    if plan.errors:
+        _leave_out_bad_documents(scan, bad_docs, problems, new_clients)
     replace = _documents_to_replace(scan, resolved)
     for doc_key in scan.docs:
         if doc_key not in replace:
@@ -93,6 +99,26 @@ def prepare_shipments(context: ImportContext, result: ReadResult) -> Plan:
             plan.created += 1
     plan.write = lambda: _write(context, scan, resolved, new_clients, replace)
     return plan
+
+
+def _leave_out_bad_documents(
+    scan: _Scan,
+    bad_docs: set[DocKey],
+    problems: dict[ClientKey, Message],
+    new_clients: dict[ClientKey, Client],
+) -> None:
+    """For "import the valid rows": drop every document with a bad line or an unusable client.
+
+    A document is one order; importing part of it would misstate the order,
+    so the whole document waits for the corrected file.
+    """
+    for doc_key, doc in list(scan.docs.items()):
+        if doc_key in bad_docs or doc.keys & problems.keys():
+            del scan.docs[doc_key]
+    used = {key for doc in scan.docs.values() for key in doc.keys}
+    for key in list(new_clients):
+        if key not in used:
+            del new_clients[key]
 
 
 def _line_values(values: dict[str, Any]) -> tuple[str, Decimal, Decimal, Decimal | None, str]:
@@ -110,7 +136,9 @@ def _resolve_clients(
 ) -> tuple[dict[ClientKey, int], dict[ClientKey, Client], dict[ClientKey, Message]]:
     """Existing client ids, clients to create and problems, per client key of the file."""
     keys = list(scan.names)
-    index = ClientIndex(external_ids=(k[0] for k in keys), inns=(k[1] for k in keys))
+    index = ClientIndex(
+        external_ids=(k[0] for k in keys), inns=(k[1] for k in keys), scope=context.scope
+    )
     resolved: dict[ClientKey, int] = {}
     problems: dict[ClientKey, Message] = {}
     missing: list[ClientKey] = []
@@ -226,7 +254,8 @@ def _write(
     run_id = context.run_id
     lines: list[ShipmentLine] = []
     for parsed, _errors in iter_parsed(context.read()):
-        assert parsed is not None  # every row was validated by the first pass
+        if parsed is None:  # a bad row, left out when the user chose to skip them
+            continue
         values = parsed.values
         if (values["doc_number"], values["date"]) not in replace:
             continue

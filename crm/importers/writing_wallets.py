@@ -29,6 +29,7 @@ def prepare_wallets(context: ImportContext, result: ReadResult) -> Plan:
     index = ClientIndex(
         external_ids=(r.values.get("client_external_id") or "" for r in rows),
         inns=(r.values.get("inn") or "" for r in rows),
+        scope=context.scope,
     )
     may_verify = context.user is not None and context.user.is_head
     matched: list[tuple[ParsedRow, int]] = []

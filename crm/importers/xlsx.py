@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import io
 import re
 import zipfile
 from datetime import date, datetime
@@ -13,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from .reading import Cell, ImportFileError, Message, Records, quoted
+from .source import FileData, open_binary
 
 # The root element's start tag; a DOCTYPE may only come before it.
 _ROOT_TAG_RE = re.compile(rb"<[A-Za-z_]")
@@ -20,7 +20,7 @@ _XML_PROLOG_BYTES = 64 * 1024
 
 
 def xlsx_records(
-    data: bytes, *, filename: str, sheet: str | None, limit: int
+    data: FileData, *, filename: str, sheet: str | None, limit: int
 ) -> tuple[str, Records]:
     """Check the archive, then stream the sheet's rows through openpyxl's read-only mode.
 
@@ -36,7 +36,7 @@ def xlsx_records(
         {"filename": filename},
     )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(open_binary(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
         raise ImportFileError(*damaged) from None
@@ -55,7 +55,7 @@ def xlsx_records(
         for info in infos:
             if not info.is_dir() and _has_doctype(archive, info):
                 raise ImportFileError(*damaged)
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(open_binary(data), read_only=True, data_only=True)
     except ImportFileError:
         raise
     except Exception:  # openpyxl raises many kinds of errors on a corrupt file

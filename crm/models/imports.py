@@ -17,10 +17,15 @@ class ImportRun(models.Model):
         SHIPMENTS = "shipments", _("Shipments")
 
     class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting confirmation")
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
+        PARTIAL = "partial", _("Imported without the bad rows")
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Failed")
+
+    FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.REJECTED, Status.FAILED)
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(
@@ -35,6 +40,10 @@ class ImportRun(models.Model):
         related_name="+",
     )
     file_name = models.CharField(_("file name"), max_length=255)
+    # An upload kept for the background job and for the file of bad rows;
+    # command imports read the file where it lies and keep nothing.
+    stored_file = models.FileField(_("stored file"), upload_to="imports/%Y/%m/", blank=True)
+    file_size = models.PositiveBigIntegerField(_("file size, bytes"), default=0)
     checksum = models.CharField(_("SHA-256 checksum"), max_length=64, db_index=True)
     file_format = models.CharField(_("format"), max_length=10, blank=True)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
@@ -67,3 +76,11 @@ class ImportRun(models.Model):
     @property
     def dry_run(self) -> bool:
         return bool(self.options.get("dry_run"))
+
+    @property
+    def skip_invalid(self) -> bool:
+        return bool(self.options.get("skip_invalid"))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

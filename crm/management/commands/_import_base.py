@@ -37,6 +37,11 @@ class ImportCommand(BaseCommand):
             help=str(_("The e-mail address of the user the import is made for.")),
         )
         parser.add_argument("--sheet", metavar="NAME", help=str(_("The sheet of a workbook.")))
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help=str(_("Import the valid rows and report the bad ones instead of refusing all.")),
+        )
         if self.can_create_clients:
             parser.add_argument(
                 "--create-missing-clients",
@@ -47,7 +52,8 @@ class ImportCommand(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         try:
-            data = path.read_bytes()
+            with path.open("rb"):  # readable? the importer streams it from disk
+                pass
         except OSError as exc:
             raise CommandError(
                 _("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc.strerror}
@@ -61,15 +67,16 @@ class ImportCommand(BaseCommand):
                 )
         run = import_file(
             kind=self.kind,
-            data=data,
+            data=path,
             filename=path.name,
             user=user,
             dry_run=options["dry_run"],
             create_missing_clients=options.get("create_missing_clients", False),
             sheet=options["sheet"],
+            skip_invalid=options["skip_invalid"],
         )
         self.report(run)
-        if run.status != ImportRun.Status.SUCCEEDED:
+        if run.status not in (ImportRun.Status.SUCCEEDED, ImportRun.Status.PARTIAL):
             raise CommandError(
                 _("The import was %(status)s: nothing was changed.")
                 % {"status": run.get_status_display().lower()}
@@ -118,3 +125,13 @@ class ImportCommand(BaseCommand):
             self.stderr.write(_("… and %(count)s more") % {"count": hidden})
         if run.status == ImportRun.Status.SUCCEEDED:
             write(self.style.SUCCESS(_("Import run %(id)s succeeded.") % {"id": run.pk}))
+        elif run.status == ImportRun.Status.PARTIAL:
+            write(
+                self.style.WARNING(
+                    _(
+                        "Import run %(id)s wrote the valid rows; %(count)s rows were left out "
+                        "and are listed above."
+                    )
+                    % {"id": run.pk, "count": run.rejected}
+                )
+            )
