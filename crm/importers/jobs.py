@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 5
 BACKGROUND_MIN_BYTES_DEFAULT = 256 * 1024  # about three thousand 1C lines
+MAX_UPLOAD_BYTES_DEFAULT = 300 * 1024 * 1024
 _NUMBER_RE = re.compile(r"^[+-]?[\d\s\xa0]*[.,]?\d+$")
 
 
@@ -49,6 +50,36 @@ def import_scope(user: User) -> QuerySet[Client] | None:
 
 def may_import(user: User) -> bool:
     return user.is_active and (user.is_admin or user.is_head)
+
+
+def import_runs_visible_to(*, user: User) -> QuerySet[ImportRun]:
+    """The runs a user may look at: every run for an administrator, a head's own ones.
+
+    Newest first. Anyone who may not import sees none.
+    """
+    if not may_import(user):
+        return ImportRun.objects.none()
+    runs = ImportRun.objects.select_related("started_by").order_by("-started_at", "-id")
+    return runs if user.is_admin else runs.filter(started_by=user)
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES_DEFAULT))
+
+
+def upload_size_problem(size: int | None) -> str | None:
+    """Why a file of ``size`` bytes is not accepted, or None; the form and the API say the same."""
+    limit = max_upload_bytes()
+    if size is None or size <= limit:
+        return None
+    return _(
+        "The file is %(size)s MB; the largest file accepted is %(limit)s MB: "
+        "split it or ask an administrator to import it."
+    ) % {"size": _megabytes(size), "limit": _megabytes(limit)}
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
 
 
 def import_upload(
@@ -80,6 +111,30 @@ def import_upload(
     return run
 
 
+def import_refuse_unreadable(*, run: ImportRun) -> ImportRun:
+    """Close an upload the reader cannot open as rejected, with the reader's reason.
+
+    There is nothing to confirm in such a file, and a rejected import is
+    recorded like any other; the stored file goes, as it holds no rows to give back.
+    """
+    if run.status != ImportRun.Status.PENDING:
+        return run
+    problem = import_preview(run).error
+    if not problem:
+        return run
+    run.status = ImportRun.Status.REJECTED
+    run.errors = [{"row": None, "column": "", "value": "", "message": problem}]
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "errors", "finished_at"])
+    _delete_stored_file(run)
+    return run
+
+
+def has_bad_rows_file(run: ImportRun) -> bool:
+    """Whether the file of bad rows can be made: row errors and the upload still on disk."""
+    return bool(run.stored_file) and any(e.get("row") is not None for e in run.errors)
+
+
 def _upload_path_or_bytes(upload: UploadedFile) -> FileData:
     """A temporary file's path when Django spooled the upload to disk, else its bytes."""
     path = getattr(upload, "temporary_file_path", None)
@@ -106,6 +161,9 @@ class Preview:
 
 def import_preview(run: ImportRun) -> Preview:
     """The detected format, columns and first rows of a stored upload, or why it cannot be read."""
+    gone = Preview(error=_("The uploaded file is no longer on the server: upload it again."))
+    if not run.stored_file:
+        return gone
     try:
         result = read_table(
             data=stored_path(run),
@@ -115,6 +173,8 @@ def import_preview(run: ImportRun) -> Preview:
         )
     except ImportFileError as exc:
         return Preview(error=str(exc.message))
+    except OSError:
+        return gone
     columns = list(result.columns.items())
     rows: list[tuple[int, list[str]]] = []
     for raw in result.iter_rows():

@@ -47,6 +47,8 @@ class ImportContext:
     # by the operator, or an administrator).
     scope: QuerySet[Client] | None = None
     phase: str = progress.CHECKING
+    # Called when the run ends, however it ends (e.g. to drop staging tables).
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def read(self) -> ReadResult:
         """Open the file again: rows are streamed, so every pass reads it anew."""
@@ -158,6 +160,9 @@ def run_import(
         run.status = ImportRun.Status.FAILED
         message = gettext("The import failed and nothing was changed: %(error)s") % {"error": exc}
         run.errors = [{"row": None, "column": "", "value": "", "message": message}]
+    finally:
+        for cleanup in context.cleanups:
+            cleanup()
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.save()

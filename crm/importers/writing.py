@@ -76,10 +76,17 @@ def import_clients(
     user: User | None,
     dry_run: bool = False,
     sheet: str | None = None,
+    skip_invalid: bool = False,
 ) -> ImportRun:
     """Create and update clients from the ERP's client list."""
     return import_file(
-        kind="clients", data=data, filename=filename, user=user, dry_run=dry_run, sheet=sheet
+        kind="clients",
+        data=data,
+        filename=filename,
+        user=user,
+        dry_run=dry_run,
+        sheet=sheet,
+        skip_invalid=skip_invalid,
     )
 
 
@@ -90,6 +97,7 @@ def import_wallet_estimates(
     user: User | None,
     dry_run: bool = False,
     sheet: str | None = None,
+    skip_invalid: bool = False,
 ) -> ImportRun:
     """Add turnover and wallet estimates; verified ones need a head as the importing user."""
     return import_file(
@@ -99,6 +107,7 @@ def import_wallet_estimates(
         user=user,
         dry_run=dry_run,
         sheet=sheet,
+        skip_invalid=skip_invalid,
     )
 
 
@@ -110,6 +119,7 @@ def import_shipments(
     dry_run: bool = False,
     create_missing_clients: bool = False,
     sheet: str | None = None,
+    skip_invalid: bool = False,
 ) -> ImportRun:
     """Replace the shipment documents the file holds with its lines."""
     return import_file(
@@ -120,4 +130,5 @@ def import_shipments(
         dry_run=dry_run,
         create_missing_clients=create_missing_clients,
         sheet=sheet,
+        skip_invalid=skip_invalid,
     )

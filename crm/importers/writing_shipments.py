@@ -24,6 +24,7 @@ from simple_history.utils import bulk_create_with_history
 from crm.choices import OwnershipChangeKind
 from crm.models import Client, OwnershipChange, Product, ProductGroup, ShipmentLine
 
+from . import shipments_pg
 from .matching import ClientIndex, live_id
 from .parsing import iter_parsed
 from .reading import Message, ReadResult
@@ -61,6 +62,8 @@ def _key(values: dict[str, Any]) -> ClientKey:
 
 
 def prepare_shipments(context: ImportContext, result: ReadResult) -> Plan:
+    if shipments_pg.applies(context, result):
+        return shipments_pg.prepare_shipments_pg(context, result)
     plan = Plan()
     scan = _Scan()
     partial: dict[str, Any] = {}

@@ -5,10 +5,23 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+from django.db import connection
+
 from crm.importers.writing import import_shipments
 from crm.models import Client, OwnershipChange, Product, ProductGroup, ShipmentLine
 from tests.crm.importers._files import INN_A, INN_C, csv_cp1251, table_counts, xlsx
 from tests.factories import ClientFactory, ProductFactory, ProductGroupFactory
+
+
+@pytest.fixture(autouse=True, params=["portable", "copy"])
+def import_path(request, settings):
+    """Every test here runs on both paths; the COPY path exists on PostgreSQL only."""
+    if request.param == "copy" and connection.vendor != "postgresql":
+        pytest.skip("the COPY path needs PostgreSQL")
+    settings.IMPORT_FAST_PATH = request.param == "copy"
+    return request.param
+
 
 HEADER = (
     "Номер;Дата;Код контрагента;ИНН;Контрагент;Артикул;Номенклатура;Группа;"
@@ -151,17 +164,33 @@ def test_a_workbook_is_imported(km_anna):
     assert ShipmentLine.objects.get().amount == Decimal("150.50")
 
 
-def test_a_crash_while_writing_lines_leaves_the_documents(km_anna, monkeypatch):
+def _fail_inserts_of_lines() -> None:
+    """A database failure after the old lines are deleted, whatever path writes them."""
+    table = ShipmentLine._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_boom() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'killed'; END $$"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER test_boom BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION test_boom()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER test_boom BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'killed'); END"
+            )
+
+
+def test_a_crash_while_writing_lines_leaves_the_documents(km_anna):
     ClientFactory(external_id="K-1", owner=km_anna)
     import_shipments(
         data=shipments("РН-1;02.11.2026;K-1;;;A-1;Болт;Крепёж;1;100;"), filename="a.csv", user=None
     )
     before = table_counts()
-
-    def boom(*args, **kwargs):
-        raise RuntimeError("killed")
-
-    monkeypatch.setattr(ShipmentLine.objects, "bulk_create", boom)
+    _fail_inserts_of_lines()
     run = import_shipments(
         data=shipments("РН-1;02.11.2026;K-1;;;A-1;Болт;Крепёж;7;700;"), filename="b.csv", user=None
     )
