@@ -7,12 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo test test-here lint format messages check-messages compilemessages clean
+.PHONY: help venv run demo test test-here lint format messages check-messages compilemessages clean bench-import
 
 help:
 	@echo "make run    - set up from nothing and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   - set up from nothing and run the whole suite on real PostgreSQL, Redis and Chromium"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make bench-import - import 1 000 000 shipment lines on PostgreSQL and print the figures"
 
 $(STAMP): pyproject.toml
 	@if [ ! -x "$(PY)" ]; then \
@@ -63,6 +64,10 @@ test-here: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	@echo "Again on SQLite, the zero-set-up default (browser journeys excluded):"
 	DATABASE_URL=sqlite:///$(CURDIR)/.tmp/test-sqlite.sqlite3 REDIS_URL= $(PY) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+
+# Benchmarks print figures on a private PostgreSQL; they assert nothing.
+bench-import: $(STAMP)
+	CLIENTBASE_SKIP_BROWSER=1 scripts/test-services.sh $(PY) tests/bench/bench_import.py
 
 lint: $(STAMP) check-messages
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.importers.jobs import may_import
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """The menu a user sees, by role."""
@@ -19,6 +21,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.is_head:
         items.append((reverse("crm:estimates_to_verify"), _("Estimates")))
         items.append((reverse("accounts:team_list"), _("Teams")))
+    if may_import(user):
+        items.append((reverse("crm:import_list"), _("Imports")))
     if user.is_admin:
         items.append((reverse("admin:index"), _("Administration")))
     items.append((reverse("api-docs"), _("API")))

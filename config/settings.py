@@ -147,6 +147,12 @@ BASE_CURRENCY = env.str("BASE_CURRENCY", default="RUB")
 # indifference. Product defaults until segment rule sets carry their own.
 SHARE_BAND_LIMITS = tuple(env.list("SHARE_BAND_LIMITS", cast=float, default=[0.01, 0.10, 0.50]))
 
+# Metric engine (segmentation): daily runs older than this many days are
+# pruned; month-end runs are kept, and never fewer days than the "reactivated"
+# rule looks back. segmentation/conf.py lists the other METRIC_* settings
+# (day counts and limits of domain.md) with their defaults.
+METRIC_RUNS_KEEP_DAYS = env.int("METRIC_RUNS_KEEP_DAYS", default=400)
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -162,6 +168,19 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
+
+# Uploads: a file part larger than FILE_UPLOAD_MAX_MEMORY_SIZE is spooled to a
+# temporary file (FILE_UPLOAD_TEMP_DIR, default the system's) instead of
+# memory, so a 300 MB ERP export costs disk, not RAM. The request body apart
+# from files stays small. Imports refuse files over IMPORT_MAX_UPLOAD_BYTES
+# (the reverse proxy's body limit must allow at least that much) and run
+# confirmed ones of IMPORT_BACKGROUND_MIN_BYTES or more in a Celery worker.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
+FILE_UPLOAD_PERMISSIONS = 0o640
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=300 * 1024 * 1024)
+IMPORT_BACKGROUND_MIN_BYTES = env.int("IMPORT_BACKGROUND_MIN_BYTES", default=256 * 1024)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".tmp" / "mail"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crm import views, views_estimates
+from crm import views, views_estimates, views_imports
 
 app_name = "crm"
 
@@ -27,5 +27,17 @@ urlpatterns = [
         views_estimates.estimate_review,
         {"decision": "reject"},
         name="estimate_reject",
+    ),
+    path("imports/", views_imports.import_list, name="import_list"),
+    path("imports/new/", views_imports.import_new, name="import_new"),
+    path("imports/<int:run_id>/", views_imports.import_run, name="import_run"),
+    path("imports/<int:run_id>/progress/", views_imports.import_progress, name="import_progress"),
+    path("imports/<int:run_id>/confirm/", views_imports.import_confirm, name="import_confirm"),
+    path("imports/<int:run_id>/cancel/", views_imports.import_cancel, name="import_cancel"),
+    path("imports/<int:run_id>/errors.csv", views_imports.import_errors_csv, name="import_errors"),
+    path(
+        "imports/<int:run_id>/bad-rows.csv",
+        views_imports.import_bad_rows_csv,
+        name="import_bad_rows",
     ),
 ]

@@ -52,7 +52,7 @@ trap cleanup EXIT
 
 "${as_pg[@]}" "$pg_bin/initdb" -D "$scratch/pg" -U clientbase --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$scratch/pg" -l "$scratch/pg.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $scratch -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $scratch -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB -c temp_buffers=256MB" \
   start >/dev/null
 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$scratch" --save "" --appendonly no \
   --daemonize yes --pidfile "$scratch/redis.pid" --logfile "$scratch/redis.log"

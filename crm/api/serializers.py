@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.selectors import assignable_owners_for, clients_visible_to
 from crm.models import Client, Contact, WalletEstimate
+from crm.selectors import merged_client_survivor
 from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 
 
@@ -166,3 +167,41 @@ class WalletEstimateSerializer(serializers.ModelSerializer):
 
 class EstimateReviewSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ClientMergeSerializer(serializers.Serializer):
+    """Merge the card ``duplicate`` into the card of the URL (heads only)."""
+
+    duplicate = serializers.IntegerField(
+        help_text=_("The id of the card to retire; everything it holds moves to this one.")
+    )
+    preview = serializers.BooleanField(
+        required=False, default=False, help_text=_("Only count what would move; change nothing.")
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate_duplicate(self, value: int) -> Client:
+        user = self.context["request"].user
+        client = clients_visible_to(user=user).filter(pk=value).first()
+        if client is not None:
+            return client
+        if merged_client_survivor(user=user, pk=value) is not None:
+            raise serializers.ValidationError(_("This client is already merged into another card."))
+        raise serializers.ValidationError(_("Unknown client, or one you may not see."))
+
+
+class ClientMergeResultSerializer(serializers.Serializer):
+    preview = serializers.BooleanField()
+    survivor = ClientSerializer()
+    duplicate = serializers.IntegerField()
+    moved = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_("Records of each kind moved (or to move).")
+    )
+    merged_at = serializers.DateTimeField(allow_null=True)
+
+
+class MergedClientSerializer(serializers.Serializer):
+    """What a retired card answers: where it lives now."""
+
+    detail = serializers.CharField()
+    merged_into = serializers.IntegerField()

@@ -3,21 +3,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 
 from accounts.models import User
 from accounts.selectors import client_can_edit, clients_visible_to
 from crm import services
-from crm.api.serializers import ClientSerializer, ContactSerializer, ReassignSerializer
+from crm.api.serializers import (
+    ClientMergeResultSerializer,
+    ClientMergeSerializer,
+    ClientSerializer,
+    ContactSerializer,
+    MergedClientSerializer,
+    ReassignSerializer,
+)
 from crm.filtersets import ClientFilterSet, ContactFilterSet
 from crm.models import Client, Contact
-from crm.selectors import contacts_visible_to
+from crm.selectors import contacts_visible_to, merged_client_survivor
 
 
 class LanguageOfUserMixin:
@@ -73,6 +84,80 @@ class ClientViewSet(_NoDeleteViewSet):
             note=serializer.validated_data["note"],
         )
         return Response(ClientSerializer(client, context={"request": request}).data)
+
+    def _survivor_of_retired(self, pk: str | None) -> int | None:
+        """Where a merged card lives now, when the user may see that client."""
+        assert isinstance(self.request.user, User)
+        try:
+            return merged_client_survivor(user=self.request.user, pk=int(pk or ""))
+        except ValueError:
+            return None
+
+    @extend_schema(responses={200: ClientSerializer, 301: MergedClientSerializer})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A client card; a card merged into another answers 301 with the kept card's address."""
+        survivor = self._survivor_of_retired(kwargs.get("pk"))
+        if survivor is None:
+            return super().retrieve(request, *args, **kwargs)
+        body = {
+            "detail": _("This client was merged into client %(id)s.") % {"id": survivor},
+            "merged_into": survivor,
+        }
+        location = reverse("client-detail", args=[survivor], request=request)
+        return Response(
+            body, status=status.HTTP_301_MOVED_PERMANENTLY, headers={"Location": location}
+        )
+
+    @extend_schema(request=ClientMergeSerializer, responses=ClientMergeResultSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        """Merge the card ``duplicate`` into this one; heads and administrators only.
+
+        Everything the duplicate holds moves here and the duplicate is retired
+        (it then answers 301 to this card). ``preview: true`` only counts what
+        would move.
+        """
+        assert isinstance(request.user, User)
+        if not request.user.is_head:  # the rule of the merge page
+            raise PermissionDenied(_("Only a head of sales may merge clients."))
+        try:
+            survivor = self.get_object()
+        except Http404:
+            if self._survivor_of_retired(pk) is None:
+                raise
+            raise ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        _("This client is already merged into another card.")
+                    ]
+                }
+            ) from None
+        serializer = ClientMergeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        merged: Client = serializer.validated_data["duplicate"]
+        if merged.pk == survivor.pk:
+            raise ValidationError({"duplicate": [_("Choose two different clients to merge.")]})
+        preview = serializer.validated_data["preview"]
+        if preview:
+            moved = services.clients_merge_preview(survivor=survivor, merged=merged)
+            merged_at = None
+        else:
+            record = services.clients_merge(
+                survivor=survivor,
+                merged=merged,
+                acting_user=request.user,
+                note=serializer.validated_data["note"],
+            )
+            moved, merged_at = record.moved, record.merged_at
+            survivor.refresh_from_db()
+        result = {
+            "preview": preview,
+            "survivor": survivor,
+            "duplicate": merged.pk,
+            "moved": moved,
+            "merged_at": merged_at,
+        }
+        return Response(ClientMergeResultSerializer(result, context={"request": request}).data)
 
     def perform_create(self, serializer: ClientSerializer) -> None:  # type: ignore[override]
         assert isinstance(self.request.user, User)

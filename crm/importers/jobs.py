@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,13 +74,9 @@ def upload_size_problem(size: int | None) -> str | None:
     if size is None or size <= limit:
         return None
     return _(
-        "The file is %(size)s MB; the largest file accepted is %(limit)s MB: "
+        "The file is %(size)s; the largest file accepted is %(limit)s: "
         "split it or ask an administrator to import it."
-    ) % {"size": _megabytes(size), "limit": _megabytes(limit)}
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+    ) % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
 
 
 def import_upload(

@@ -122,19 +122,18 @@ def _staged_rows(result: ReadResult) -> Iterator[list[str]]:
         yield [str(raw.row), *(str(values.get(c, "")).strip() for c in COLUMNS)]
 
 
-def _number_ok(column: str, integer_digits: int, places: int) -> tuple[str, str]:
-    """SQL: whether the staged text is a plain number Python reads the same way, and its value.
+_SPACES = " \u00a0\u202f\u2009\u2007"
 
-    Stricter than the portable parser on purpose: anything else is parsed by it.
-    """
-    spaces = " \u00a0\u202f\u2009\u2007"
-    text = f"replace(translate(replace(s.{column}, '\u2212', '-'), '{spaces}', ''), ',', '.')"
-    pattern = rf"^[+-]?[0-9]{{1,{integer_digits}}}(\.[0-9]{{1,{places}}})?$"
-    both = f"(s.{column} LIKE '%,%' AND s.{column} LIKE '%.%')"
-    return (
-        f"(NOT {both} AND {text} ~ '{pattern}')",
-        f"CASE WHEN NOT {both} AND {text} ~ '{pattern}' THEN ({text})::numeric END",
-    )
+
+def _normalized(column: str) -> str:
+    """SQL: a number's text as Python's parser reads it (no spaces, a dot), or NULL if mixed."""
+    text = f"replace(translate(replace(s.{column}, '\u2212', '-'), '{_SPACES}', ''), ',', '.')"
+    return f"CASE WHEN s.{column} LIKE '%,%' AND s.{column} LIKE '%.%' THEN NULL ELSE {text} END"
+
+
+def _number_pattern(integer_digits: int, places: int) -> str:
+    """Plain numbers only; stricter than the portable parser on purpose (it rules on the rest)."""
+    return rf"^[+-]?[0-9]{{1,{integer_digits}}}(\.[0-9]{{1,{places}}})?$"
 
 
 def prepare_shipments_pg(context: ImportContext, result: ReadResult) -> Plan:
@@ -155,8 +154,9 @@ def prepare_shipments_pg(context: ImportContext, result: ReadResult) -> Plan:
         cursor.copy_expert(
             f"COPY {tables.stage} FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({not_null}))",
             feed,
-            size=1 << 16,
+            1 << 16,
         )
+        cursor.execute(f"ANALYZE {tables.stage}")
         cursor.execute(f"SELECT count(*) FROM {tables.stage}")
         plan.rows_read = cursor.fetchone()[0]
         _map_distinct(cursor, tables.stage, "date", tables.dates, "date", _parsed_date)
@@ -220,31 +220,47 @@ def _copy_rows(
 
 
 def _build_typed(cursor: Any, tables: _Tables, spec: Any) -> None:
-    """One row per staged row: typed values, and whether SQL vouches for the whole row."""
-    qty_ok, qty = _number_ok("qty", 13, 3)
-    amount_ok, amount = _number_ok("amount", 14, 2)
-    cost_ok, cost = _number_ok("cost", 14, 2)
+    """One row per staged row: typed values, and whether SQL vouches for the whole row.
+
+    Each number is normalised and matched once (the lateral subquery is kept
+    apart from the outer query by OFFSET 0, so the planner does not copy its
+    expressions into every place that uses them).
+    """
     length = {c.name: c.max_length for c in spec.columns if c.max_length}
     lengths = " AND ".join(f"char_length(s.{name}) <= {limit}" for name, limit in length.items())
+    qty_re, money_re = _number_pattern(13, 3), _number_pattern(14, 2)
     cursor.execute(
         f"""
         CREATE TEMP TABLE {tables.typed} AS
         SELECT s.row_no, s.doc_number, d.value AS doc_date, s.client_external_id AS code,
                coalesce(i.value, '') AS inn, s.client_name, s.sku, s.sku_name,
-               s.product_group AS grp, {qty} AS qty, {amount} AS amount,
-               CASE WHEN s.cost <> '' THEN {cost} END AS cost, s.manager_email AS manager,
+               s.product_group AS grp,
+               CASE WHEN n.qty_ok THEN n.qty::numeric END AS qty,
+               CASE WHEN n.amount_ok THEN n.amount::numeric END AS amount,
+               CASE WHEN n.cost_ok AND n.cost <> '' THEN n.cost::numeric END AS cost,
+               s.manager_email AS manager,
                (s.doc_number <> '' AND d.value IS NOT NULL
                 AND (s.inn = '' OR i.value IS NOT NULL)
                 AND (s.client_external_id <> '' OR s.inn <> '')
                 AND s.sku <> '' AND s.product_group <> ''
-                AND {qty_ok} AND {amount_ok} AND (s.cost = '' OR {cost_ok})
+                AND n.qty_ok AND n.amount_ok AND (s.cost = '' OR n.cost_ok)
                 AND {lengths}) AS ok
         FROM {tables.stage} s
+        CROSS JOIN LATERAL (
+            SELECT v.qty, v.amount, v.cost,
+                   coalesce(v.qty ~ '{qty_re}', false) AS qty_ok,
+                   coalesce(v.amount ~ '{money_re}', false) AS amount_ok,
+                   coalesce(v.cost ~ '{money_re}', false) AS cost_ok
+            FROM (SELECT {_normalized("qty")} AS qty, {_normalized("amount")} AS amount,
+                         {_normalized("cost")} AS cost OFFSET 0) v
+            OFFSET 0
+        ) n
         LEFT JOIN {tables.dates} d ON d.raw = s.date
         LEFT JOIN {tables.inns} i ON i.raw = s.inn
         """
     )
     cursor.execute(f"CREATE INDEX ON {tables.typed} (row_no)")
+    cursor.execute(f"ANALYZE {tables.typed}")
 
 
 def _check_doubtful_rows(tables: _Tables, result: ReadResult, plan: Plan) -> set[tuple[str, date]]:
@@ -291,9 +307,10 @@ def _client_names(tables: _Tables) -> dict[tuple[str, str], str]:
     """Each client key of the good rows with the first name the file gives it."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT code, inn, coalesce((array_agg(client_name ORDER BY row_no) "
-            f"FILTER (WHERE client_name <> ''))[1], '') FROM {tables.typed} WHERE ok "
-            f"GROUP BY code, inn"
+            f"SELECT f.code, f.inn, coalesce(t.client_name, '') FROM ("
+            f"  SELECT code, inn, min(row_no) FILTER (WHERE client_name <> '') AS named"
+            f"  FROM {tables.typed} WHERE ok GROUP BY code, inn"
+            f") f LEFT JOIN {tables.typed} t ON t.row_no = f.named"
         )
         return {(code, inn): name for code, inn, name in cursor.fetchall()}
 
@@ -327,6 +344,7 @@ def _store_keys(cursor: Any, table: str, resolved: dict[tuple[str, str], int]) -
     cursor.execute(f"CREATE TEMP TABLE {table} (code text, inn text, client_id bigint)")
     _copy_rows(cursor, table, ("code", "inn", "client_id"), [(*k, v) for k, v in resolved.items()])
     cursor.execute(f"CREATE INDEX ON {table} (code, inn)")
+    cursor.execute(f"ANALYZE {table}")
 
 
 def _store_bad_docs(
@@ -390,6 +408,7 @@ def _compare_documents(cursor: Any, tables: _Tables, skip_invalid: bool) -> tupl
             f"WHERE d.doc_number = b.doc_number AND d.doc_date = b.doc_date"
         )
     cursor.execute(f"CREATE INDEX ON {tables.docs} (doc_number, doc_date)")
+    cursor.execute(f"ANALYZE {tables.docs}")
     cursor.execute(
         f"""
         UPDATE {tables.docs} d SET stored = true, same = (d.lines = s.lines AND d.hash = s.hash)
@@ -425,9 +444,11 @@ def _write(
         )
         # Products of the documents written: the last line of a SKU names and groups it.
         cursor.execute(
-            f"SELECT DISTINCT ON (t.sku) t.sku, t.sku_name, t.grp FROM {tables.typed} t "
-            f"JOIN {tables.docs} d ON d.doc_number = t.doc_number AND d.doc_date = t.doc_date "
-            f"WHERE t.ok AND NOT d.same ORDER BY t.sku, t.row_no DESC"
+            f"SELECT t.sku, t.sku_name, t.grp FROM {tables.typed} t JOIN ("
+            f"  SELECT t.sku, max(t.row_no) AS last FROM {tables.typed} t"
+            f"  JOIN {tables.docs} d ON d.doc_number = t.doc_number AND d.doc_date = t.doc_date"
+            f"  WHERE t.ok AND NOT d.same GROUP BY t.sku"
+            f") m ON t.row_no = m.last"
         )
         scan = _Scan(products={sku: (name, group) for sku, name, group in cursor.fetchall()})
         products = _save_products(scan)
@@ -435,6 +456,8 @@ def _write(
             f"CREATE TEMP TABLE {tables.products} (sku text PRIMARY KEY, product_id bigint)"
         )
         _copy_rows(cursor, tables.products, ("sku", "product_id"), list(products.items()))
+        cursor.execute(f"ANALYZE {tables.products}")
+        cursor.execute(f"ANALYZE {tables.clients}")
         line = ShipmentLine._meta.db_table
         cursor.execute(
             f"DELETE FROM {line} l USING {tables.docs} d WHERE d.stored AND NOT d.same "

@@ -35,11 +35,43 @@ def xlsx_records(
         _("The file «%(filename)s» is not a readable XLSX workbook (the archive is damaged)."),
         {"filename": filename},
     )
+    # ZipFile and openpyxl leave a file object they are given open: each
+    # handle opened here is closed here (the workbook's when its rows end).
+    with open_binary(data) as handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+            infos = archive.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+            raise ImportFileError(*damaged) from None
+        try:
+            _check_archive(archive, infos, filename, limit, damaged)
+        finally:
+            archive.close()
+    book_handle = open_binary(data)
     try:
-        archive = zipfile.ZipFile(open_binary(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+        workbook = openpyxl.load_workbook(book_handle, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of errors on a corrupt file
+        book_handle.close()
         raise ImportFileError(*damaged) from None
+    names = workbook.sheetnames
+    if sheet is not None and sheet not in names:
+        workbook.close()
+        book_handle.close()
+        raise ImportFileError(
+            _("The workbook has no sheet «%(sheet)s»; its sheets are: %(sheets)s."),
+            {"sheet": sheet, "sheets": quoted(names)},
+        )
+    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+    return worksheet.title, _sheet_rows(workbook, worksheet, damaged, book_handle)
+
+
+def _check_archive(
+    archive: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    filename: str,
+    limit: int,
+    damaged: tuple[Message, dict[str, Any]],
+) -> None:
     unzipped = sum(info.file_size for info in infos)
     if unzipped > limit:
         raise ImportFileError(
@@ -55,22 +87,10 @@ def xlsx_records(
         for info in infos:
             if not info.is_dir() and _has_doctype(archive, info):
                 raise ImportFileError(*damaged)
-        workbook = openpyxl.load_workbook(open_binary(data), read_only=True, data_only=True)
     except ImportFileError:
         raise
-    except Exception:  # openpyxl raises many kinds of errors on a corrupt file
+    except Exception:  # a corrupt member
         raise ImportFileError(*damaged) from None
-    finally:
-        archive.close()
-    names = workbook.sheetnames
-    if sheet is not None and sheet not in names:
-        workbook.close()
-        raise ImportFileError(
-            _("The workbook has no sheet «%(sheet)s»; its sheets are: %(sheets)s."),
-            {"sheet": sheet, "sheets": quoted(names)},
-        )
-    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-    return worksheet.title, _sheet_rows(workbook, worksheet, damaged)
 
 
 def _mb(size: int) -> str:
@@ -88,7 +108,9 @@ def _has_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return b"<!DOCTYPE" in head[: root.start()]
 
 
-def _sheet_rows(workbook: Any, worksheet: Any, damaged: tuple[Message, dict[str, Any]]) -> Records:
+def _sheet_rows(
+    workbook: Any, worksheet: Any, damaged: tuple[Message, dict[str, Any]], handle: Any
+) -> Records:
     # Trust the rows in the XML, not the declared dimensions: some writers
     # declare "A1" and a read-only sheet would then be cut to one cell.
     worksheet.reset_dimensions()
@@ -101,6 +123,7 @@ def _sheet_rows(workbook: Any, worksheet: Any, damaged: tuple[Message, dict[str,
         raise ImportFileError(*damaged) from None
     finally:
         workbook.close()
+        handle.close()
 
 
 def _xlsx_cell(value: object) -> Cell:
