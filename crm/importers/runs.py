@@ -191,6 +191,7 @@ def _execute(context: ImportContext, prepare: Preparer, run: ImportRun) -> None:
         return
     if not context.dry_run and plan.write is not None:
         context.phase = progress.WRITING
+        progress.Reporter(run.pk).report(progress.WRITING, plan.rows_read, None, force=True)
         with transaction.atomic():
             plan.write()
     run.created, run.updated, run.unchanged = plan.created, plan.updated, plan.unchanged
