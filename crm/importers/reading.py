@@ -30,6 +30,7 @@ Message = str | Promise
 Records = Iterator[tuple[int, list[Cell]]]
 
 HEADER_SEARCH_ROWS = 10
+LINE_LIMIT = 1 << 20  # characters in one line of a CSV file
 XLSX_LIMIT_DEFAULT = 200 * 1024 * 1024
 DELIMITERS = (";", ",", "\t")
 _SAMPLE_CHARS = 64 * 1024
@@ -275,17 +276,47 @@ def _count_delimiters(sample: str) -> str:
 def csv_records(stream: BinaryIO, encoding: str, delimiter: str) -> Records:
     """Each record with its number; a quoted line break stays inside one row, as in Excel."""
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(_bounded_lines(text), delimiter=delimiter)
     number = 0
     try:
         for number, record in enumerate(reader, start=1):
             yield number, list(record)
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ImportFileError(
+                _(
+                    "Row %(row)s has a cell longer than %(limit)s characters: check the "
+                    "delimiter and the quotes (a quote left open swallows the rest of the file)."
+                ),
+                {"row": number + 1, "limit": csv.field_size_limit()},
+            ) from exc
+        raise ImportFileError(
+            _("Row %(row)s cannot be read: %(reason)s"), {"row": number + 1, "reason": exc}
+        ) from exc
+    except UnicodeDecodeError as exc:
         raise ImportFileError(
             _("Row %(row)s cannot be read: %(reason)s"), {"row": number + 1, "reason": exc}
         ) from exc
     finally:
         text.close()
+
+
+def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    """The lines of the text, refusing one longer than LINE_LIMIT characters.
+
+    Iterating a text file reads a whole line into memory, and a file with no
+    line break is one line: the limit keeps memory bounded whatever the file.
+    """
+    while line := text.readline(LINE_LIMIT):
+        if len(line) == LINE_LIMIT and not line.endswith(("\n", "\r")):
+            raise ImportFileError(
+                _(
+                    "A line of the file is longer than %(limit)s characters: this is not a "
+                    "table an ERP exports. Check the delimiter and the line breaks."
+                ),
+                {"limit": LINE_LIMIT},
+            )
+        yield line
 
 
 def _map_header(record: Sequence[Cell], spec: FileSpec) -> dict[str, int]:
