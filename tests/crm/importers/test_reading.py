@@ -321,8 +321,10 @@ def test_undecodable_byte_later_in_a_cp1251_file():
 
 def test_a_field_over_the_csv_limit_names_its_row():
     data = csv_bytes(CLIENTS_HEADER, CLIENT_ROW) + b'00124;"' + b"x" * 200_000 + b'";;;;\r\n'
-    expected = "Row 3 has a cell longer than 131072 characters: check the delimiter and the quotes "
+    expected = (
+        "Row 3 has a cell longer than 131072 characters: check the delimiter and the quotes "
         "(a quote left open swallows the rest of the file)."
+    )
     assert refusal(data, "c.csv") == expected  # within the first ten rows: while reading
     data = csv_bytes(CLIENTS_HEADER, *[CLIENT_ROW] * 20) + data[-200_010:]
     result = read_table(data=data, filename="c.csv", kind="clients")
