@@ -85,6 +85,8 @@ class Plan:
     updated: int = 0
     unchanged: int = 0
     write: Callable[[], None] | None = None
+    # Worth a look but no reason to refuse a row (a likely duplicate, say).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -184,6 +186,7 @@ def _execute(context: ImportContext, prepare: Preparer, run: ImportRun) -> None:
         run.errors = [{"row": None, "column": "", "value": "", "message": str(exc.message)}]
         return
     run.rows_read = plan.rows_read
+    run.notes = [*run.notes, *plan.warnings]
     run.rejected = plan.rejected_rows
     run.errors = [error_record(e) for e in sorted(plan.errors, key=lambda e: e.row)]
     if plan.errors and not context.skip_invalid:

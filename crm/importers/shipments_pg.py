@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from crm.duplicates import import_duplicate_warnings
 from crm.models import Client, Product, ShipmentLine
 
 from .parsing import CellError, RowError, _RowParser, parse_date, parse_inn
@@ -174,6 +175,9 @@ def prepare_shipments_pg(context: ImportContext, result: ReadResult) -> Plan:
         _store_bad_docs(cursor, tables, bad_docs, problems)
         counts = _compare_documents(cursor, tables, context.skip_invalid)
     plan.created, plan.updated, plan.unchanged = counts
+    plan.warnings = import_duplicate_warnings(
+        {id(c): c for c in new_clients.values()}.values(), scope=context.scope
+    )
     plan.write = lambda: _write(context, tables, new_clients)
     return plan
 

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import User
+from accounts.selectors import assignable_owners_for
 from crm.choices import OwnershipChangeKind, SalesType
+from crm.duplicates import import_duplicate_warnings
 from crm.models import Client, OwnershipChange
 
 from .matching import ClientIndex
@@ -50,6 +52,7 @@ def prepare_clients(context: ImportContext, result: ReadResult) -> Plan:
         scope=context.scope,
     )
     users = _active_users({(r.values.get("owner_email") or "").lower() for r in rows} - {""})
+    assignable = _assignable(context, users)
     work = _Work()
     claimed: dict[int, int] = {}  # client pk -> the row that matched it
     pairs: dict[tuple[str, str], int] = {}  # INN + KPP -> the row that holds it
@@ -66,6 +69,9 @@ def prepare_clients(context: ImportContext, result: ReadResult) -> Plan:
         owner = users.get(email) if email else None
         if email and owner is None:
             reject(row, "owner_email", _("No active user has this e-mail address."))
+            continue
+        if owner is not None and assignable is not None and owner.pk not in assignable:
+            reject(row, "owner_email", _("You may not give clients to this user."))
             continue
         match = index.match(external_id=values["external_id"], inn=inn, kpp=kpp)
         if match.problem is not None:
@@ -119,8 +125,18 @@ def prepare_clients(context: ImportContext, result: ReadResult) -> Plan:
         else:
             plan.unchanged += 1
     plan.created, plan.updated = len(work.new), len(work.changed)
+    plan.warnings = import_duplicate_warnings(work.new, scope=context.scope)
     plan.write = lambda: _write(context, work, now)
     return plan
+
+
+def _assignable(context: ImportContext, users: dict[str, User]) -> set[int] | None:
+    """Owners a scoped import may name (a head: their people); None means anyone."""
+    if context.scope is None or context.user is None:
+        return None
+    ids = [u.pk for u in users.values()]
+    allowed = assignable_owners_for(user=context.user).filter(pk__in=ids)
+    return set(allowed.values_list("pk", flat=True))
 
 
 def _value(values: dict[str, Any], name: str) -> Any:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
 from crm.choices import OwnershipChangeKind
+from crm.duplicates import import_duplicate_warnings
 from crm.models import Client, OwnershipChange, Product, ProductGroup, ShipmentLine
 
 from . import shipments_pg
@@ -100,6 +101,9 @@ def prepare_shipments(context: ImportContext, result: ReadResult) -> Plan:
             plan.updated += 1
         else:
             plan.created += 1
+    plan.warnings = import_duplicate_warnings(
+        {id(c): c for c in new_clients.values()}.values(), scope=context.scope
+    )
     plan.write = lambda: _write(context, scan, resolved, new_clients, replace)
     return plan
 

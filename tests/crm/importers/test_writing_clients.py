@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from accounts.selectors import clients_visible_to
 from crm.importers.writing import import_clients, import_file
 from crm.models import Client, ImportRun, OwnershipChange
 from tests.crm.importers._files import INN_A, INN_B, INN_C, csv_cp1251, csv_utf8, table_counts
@@ -200,3 +201,38 @@ def test_a_crash_while_writing_leaves_the_data_and_fails_the_run(company, head_g
 def test_duplicate_codes_in_a_file_are_rejected(company, head_gleb, dup):
     run = import_clients(data=clients_file(BASE[0], BASE[0]), filename="c.csv", user=head_gleb)
     assert run.status == "rejected" and run.errors[0]["row"] == 5
+
+
+def test_a_new_client_like_an_existing_one_is_imported_with_a_warning(company, admin_olga, km_anna):
+    ClientFactory(external_id="OLD-1", name="АО «Северная звезда»", region="Москва", owner=km_anna)
+    ClientFactory(external_id="OLD-2", name="ООО «Южный ветер»", region="Казань", owner=km_anna)
+    data = clients_file(
+        "K-7;ООО «Северная Звезда»;;;Москва;;;",  # the same name in the same region
+        "K-8;ООО «Южный ветер»;;;Москва;;;",  # the same name, another region: no warning
+    )
+    run = import_clients(data=data, filename="clients.csv", user=admin_olga)
+    assert (run.status, run.created) == ("succeeded", 2)
+    warnings = [n for n in run.notes if "duplicate" in n]
+    assert warnings == [
+        "New client «ООО «Северная Звезда»» (K-7) may be a duplicate of "
+        "«АО «Северная звезда»» (OLD-1)."
+    ]
+
+
+def test_a_head_import_names_only_owners_from_their_teams(company, head_gleb, outsider):
+    data = clients_file(f"K-9;ООО «Гамма»;{INN_C};;Москва;;{outsider.email};")
+    before = table_counts()
+    scoped = import_file(
+        kind="clients",
+        data=data,
+        filename="c.csv",
+        user=head_gleb,
+        scope=clients_visible_to(user=head_gleb),
+    )
+    assert scoped.status == "rejected"
+    assert scoped.errors[0]["message"] == "You may not give clients to this user."
+    assert table_counts() == before
+    # The operator's command is not scoped: any active user may own the client.
+    run = import_file(kind="clients", data=data, filename="c.csv", user=head_gleb)
+    assert run.status == "succeeded"
+    assert Client.objects.get(external_id="K-9").owner == outsider
