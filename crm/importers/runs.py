@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -156,7 +157,8 @@ def run_import(
         run.save(update_fields=["status", "started_at"])
     context.run_id = run.pk
     try:
-        _execute(context, prepare, run)
+        with import_lock():
+            _execute(context, prepare, run)
     except Exception as exc:  # recorded on the run; the data transaction rolled back
         logger.exception("Import run %s failed", run.pk)
         run.status = ImportRun.Status.FAILED
@@ -169,6 +171,32 @@ def run_import(
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.save()
     return run
+
+
+# A fixed key of our own for PostgreSQL's advisory locks.
+IMPORT_LOCK_KEY = 0x1C0B_0001
+
+
+@contextmanager
+def import_lock() -> Iterator[None]:
+    """One import at a time: the next one waits, it is never skipped.
+
+    An import compares the file with the database and then writes; two
+    imports interleaved could both find a document missing and both insert
+    it. On PostgreSQL a session advisory lock (released even if the worker
+    dies, with its connection); SQLite lets one writer in at a time anyway,
+    and is the single-user development default.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK_KEY])
 
 
 def _execute(context: ImportContext, prepare: Preparer, run: ImportRun) -> None:
