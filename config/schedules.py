@@ -21,6 +21,26 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
+        name="Recompute metrics and segments",
+        task="segmentation.tasks.metrics_recompute_nightly",
+        minute="0",
+        hour="2",
+        why=(
+            "Every metric, status and segment as of yesterday, computed while nobody works; "
+            "pages read the result in the morning."
+        ),
+    ),
+    Schedule(
+        name="Catch up a missed metric run",
+        task="segmentation.tasks.metrics_catch_up",
+        minute="20",
+        hour="*",
+        why=(
+            "If the broker or the worker was down at 02:00, yesterday's run happens "
+            "within the hour after they return."
+        ),
+    ),
+    Schedule(
         name="Clear expired sessions",
         task="accounts.tasks.sessions_clear",
         minute="30",

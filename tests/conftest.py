@@ -24,6 +24,26 @@ def _english(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_task_queue():
+    """Parallel test processes each get their own queue, so one's worker never takes
+    another's task (it would look for the task's data in the wrong test database)."""
+    import os
+
+    from config.celery import app
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        app.conf.task_default_queue = f"{app.conf.task_default_queue}-{worker}"
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _no_metric_runs_after_imports(settings):
+    """An import queues a metric run; tests of imports do not need one (tests of jobs do)."""
+    settings.METRICS_AFTER_IMPORT = False
+
+
 @pytest.fixture(autouse=True)
 def _tasks_in_process():
     """Tasks run in-process unless a test starts a real worker (tests/test_worker.py)."""

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
+from tests.workers import task_queue
+
 needs_services = pytest.mark.skipif(
     not settings.REDIS_URL or connection.vendor != "postgresql",
     reason="needs the real Redis and PostgreSQL that `make test` starts",
@@ -47,7 +49,7 @@ def celery_worker_process(transactional_db, tmp_path):  # type: ignore[no-untype
             "--pool=solo",
             "--loglevel=INFO",
             "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
+            task_queue(),
             "--without-heartbeat",
             "--without-mingle",
             "--without-gossip",

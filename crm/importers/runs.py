@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -48,6 +49,8 @@ class ImportContext:
     # by the operator, or an administrator).
     scope: QuerySet[Client] | None = None
     phase: str = progress.CHECKING
+    # The clients whose data the write changed: their metrics are recomputed.
+    touched: set[int] = field(default_factory=set)
     # Called when the run ends, however it ends (e.g. to drop staging tables).
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
@@ -170,6 +173,9 @@ def run_import(
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.save()
+    written = run.status in (ImportRun.Status.SUCCEEDED, ImportRun.Status.PARTIAL)
+    if written and context.touched:
+        _recompute_touched(run.pk, sorted(context.touched))
     return run
 
 
@@ -227,6 +233,22 @@ def _execute(context: ImportContext, prepare: Preparer, run: ImportRun) -> None:
             plan.write()
     run.created, run.updated, run.unchanged = plan.created, plan.updated, plan.unchanged
     run.status = ImportRun.Status.PARTIAL if plan.errors else ImportRun.Status.SUCCEEDED
+
+
+def _recompute_touched(run_id: int, client_ids: list[int]) -> None:
+    """Queue the incremental metric run for the clients the import changed.
+
+    The import has committed; a broker that is down costs the user nothing
+    now, and the nightly run covers these clients anyway.
+    """
+    if not getattr(settings, "METRICS_AFTER_IMPORT", True):
+        return
+    from segmentation.tasks import metrics_recompute_clients
+
+    try:
+        metrics_recompute_clients.delay(client_ids=client_ids, import_run_id=run_id)
+    except Exception:
+        logger.warning("Could not queue the metric run after import run %s", run_id, exc_info=True)
 
 
 # Messages shared by the writers.

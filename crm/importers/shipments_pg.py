@@ -463,6 +463,20 @@ def _write(
         cursor.execute(f"ANALYZE {tables.products}")
         cursor.execute(f"ANALYZE {tables.clients}")
         line = ShipmentLine._meta.db_table
+        # Whose metrics change: the clients of the lines replaced and of the lines written.
+        cursor.execute(
+            f"SELECT DISTINCT l.client_id FROM {line} l JOIN {tables.docs} d "
+            f"ON l.doc_number = d.doc_number AND l.doc_date = d.doc_date "
+            f"WHERE d.stored AND NOT d.same"
+        )
+        context.touched.update(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            f"SELECT DISTINCT c.client_id FROM {tables.typed} t "
+            f"JOIN {tables.docs} d ON d.doc_number = t.doc_number AND d.doc_date = t.doc_date "
+            f"JOIN {tables.clients} c ON c.code = t.code AND c.inn = t.inn "
+            f"WHERE t.ok AND NOT d.same"
+        )
+        context.touched.update(row[0] for row in cursor.fetchall())
         cursor.execute(
             f"DELETE FROM {line} l USING {tables.docs} d WHERE d.stored AND NOT d.same "
             f"AND l.doc_number = d.doc_number AND l.doc_date = d.doc_date"

@@ -204,3 +204,4 @@ def _write(context: ImportContext, work: _Work, now: Any) -> None:
         for client, previous in work.owner_moves
     ]
     OwnershipChange.objects.bulk_create(ledger, batch_size=CHUNK)
+    context.touched.update(c.pk for c in [*work.new, *work.changed])

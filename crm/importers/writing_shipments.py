@@ -257,7 +257,9 @@ def _write(
     client_ids.update(_create_clients(context, new_clients))
     existing = [doc for doc, stored in replace.items() if stored]
     for batch in chunked(existing, _DOC_CHUNK):
-        ShipmentLine.objects.filter(_doc_filter(batch)).delete()
+        replaced = ShipmentLine.objects.filter(_doc_filter(batch))
+        context.touched.update(replaced.values_list("client_id", flat=True).distinct())
+        replaced.delete()
     run_id = context.run_id
     lines: list[ShipmentLine] = []
     for parsed, _errors in iter_parsed(context.read()):
@@ -279,6 +281,7 @@ def _write(
                 import_run_id=run_id,
             )
         )
+        context.touched.add(lines[-1].client_id)
         if len(lines) == CHUNK:
             ShipmentLine.objects.bulk_create(lines)
             lines = []

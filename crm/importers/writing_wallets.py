@@ -124,3 +124,4 @@ def _write(
             default_user=context.user,
             default_change_reason=context.change_reason,
         )
+    context.touched.update(e.client_id for e in estimates)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ImportRun(models.Model):
@@ -20,10 +21,10 @@ class ImportRun(models.Model):
         PENDING = "pending", _("Awaiting confirmation")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
+        SUCCEEDED = "succeeded", pgettext_lazy("import status", "Succeeded")
         PARTIAL = "partial", _("Imported without the bad rows")
-        REJECTED = "rejected", _("Rejected")
-        FAILED = "failed", _("Failed")
+        REJECTED = "rejected", pgettext_lazy("import status", "Rejected")
+        FAILED = "failed", pgettext_lazy("import status", "Failed")
 
     FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.REJECTED, Status.FAILED)
 

@@ -9,61 +9,22 @@ the import again from the beginning.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files import File
-from django.db import connection
 
 from crm.importers import jobs
 from crm.importers.progress import WRITING, progress_of
 from crm.models import Client, ImportRun, ShipmentLine
 from tests.bench.shipments_file import write_shipments_csv
 from tests.factories import inn_with_checksum
+from tests.workers import needs_services, start_worker, stop_worker, wait_for
 
-pytestmark = [
-    pytest.mark.services,
-    pytest.mark.skipif(
-        not settings.REDIS_URL or connection.vendor != "postgresql",
-        reason="needs the real Redis and PostgreSQL that scripts/test-services.sh starts",
-    ),
-]
+pytestmark = [pytest.mark.services, needs_services]
 
 LINES = 150_000
-
-
-def _start_worker(tmp_path: Path, media: Path, name: str, **extra: str) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        "MEDIA_ROOT": str(media),
-        **extra,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
-    command += ["-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-n", f"{name}@%h"]
-    command += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
-    with (tmp_path / f"{name}.log").open("w") as log:  # the child keeps its own handle
-        return subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR
-        )
-
-
-def _wait_for(predicate, seconds: float, what: str, logs: Path) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            text = "\n".join(p.read_text()[-3000:] for p in logs.glob("*.log"))
-            pytest.fail(f"timed out waiting for {what}\n{text}")
-        time.sleep(0.2)
 
 
 def test_a_killed_worker_leaves_nothing_and_the_import_completes(
@@ -81,7 +42,7 @@ def test_a_killed_worker_leaves_nothing_and_the_import_completes(
     path = tmp_path / "sales.csv"
     write_shipments_csv(path, lines=LINES, clients=keys)
     app.conf.task_always_eager = False
-    first = _start_worker(tmp_path, media, "first")
+    first = start_worker(tmp_path, "first", MEDIA_ROOT=str(media))
     second = None
     try:
         with path.open("rb") as handle:
@@ -92,9 +53,12 @@ def test_a_killed_worker_leaves_nothing_and_the_import_completes(
 
         def writing() -> bool:
             state = progress_of(run.pk) or {}
-            return state.get("phase") == WRITING
+            if state.get("phase") != WRITING or state.get("rows") != LINES:
+                return False
+            run.refresh_from_db()
+            return run.status == ImportRun.Status.RUNNING
 
-        _wait_for(writing, 120, "the first worker to start writing", tmp_path)
+        wait_for(writing, 120, "the first worker to start writing", tmp_path)
         time.sleep(0.5)  # well inside the write: the old lines are being replaced
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
@@ -104,13 +68,15 @@ def test_a_killed_worker_leaves_nothing_and_the_import_completes(
         assert not ShipmentLine.objects.exists()  # nothing of the killed attempt is left
 
         # The next worker gets the unacknowledged task once its visibility ends.
-        second = _start_worker(tmp_path, media, "second", CELERY_VISIBILITY_TIMEOUT="2")
+        second = start_worker(
+            tmp_path, "second", MEDIA_ROOT=str(media), CELERY_VISIBILITY_TIMEOUT="2"
+        )
 
         def finished() -> bool:
             run.refresh_from_db()
             return run.is_finished
 
-        _wait_for(finished, 180, "the second worker to finish the import", tmp_path)
+        wait_for(finished, 180, "the second worker to finish the import", tmp_path)
         assert run.status == ImportRun.Status.SUCCEEDED, run.errors
         assert ShipmentLine.objects.count() == LINES
         assert set(ShipmentLine.objects.values_list("import_run_id", flat=True)) == {run.pk}
@@ -118,9 +84,4 @@ def test_a_killed_worker_leaves_nothing_and_the_import_completes(
     finally:
         app.conf.task_always_eager = True
         for worker in (first, second):
-            if worker is not None and worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            stop_worker(worker)

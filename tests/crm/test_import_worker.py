@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from crm.models import Client, ImportRun
 from tests.crm.importers._files import csv_cp1251
+from tests.workers import task_queue
 
 pytestmark = [
     pytest.mark.services,
@@ -45,7 +46,7 @@ def worker_media(transactional_db, tmp_path, settings):  # type: ignore[no-untyp
     }
     log = (tmp_path / "worker.log").open("w")
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
-    command += ["-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-heartbeat"]
+    command += ["-Q", task_queue(), "--without-heartbeat"]
     command += ["--without-mingle", "--without-gossip", "--loglevel=INFO"]
     process = subprocess.Popen(
         command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR

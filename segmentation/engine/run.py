@@ -1,0 +1,345 @@
+"""One run of the engine: compute every result as of D and store it under the run.
+
+Full run: every live client. Incremental run (``run.client_ids`` set, with a
+base run of the same D): only those clients are recomputed; every other
+client's rows are copied from the base run with one INSERT … SELECT. The
+base-wide cut-off that decides segments — the potential threshold — and
+the rule set are the base run's, so an import during the day never moves
+other clients' segments or the meaning of a segment; the next full run
+recomputes the threshold. The ABC class of a recomputed client is its
+place in a ranking of the whole base (others at their base figures), the
+class a full run would give it. Retention, reactivation and team metrics
+are recomputed over the combined rows, so they stay consistent with the
+snapshots stored in the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from django.db import connection
+
+from accounts.models import Team
+from crm.models import Client
+from segmentation.choices import RunStatus
+from segmentation.conf import MetricSettings, metric_settings
+from segmentation.engine import metrics, owners, reactivation, retention, segments, status, team
+from segmentation.engine.db import Kind, read_frame, table, write_frame
+from segmentation.engine.summary import monthly_summary_rebuild
+from segmentation.engine.wallets import latest_verified_wallets
+from segmentation.models import (
+    ClientGroupShare,
+    ClientMetricSnapshot,
+    DevelopmentMetric,
+    MetricRun,
+    ReactivationConversion,
+    RetentionCohort,
+)
+
+SNAPSHOT_SCHEMA: dict[str, Kind] = {
+    "client_id": "int",
+    "owner_id": "int",
+    "team_id": "float",
+    "sales_type": "str",
+    "revenue_12m": "float",
+    "revenue_prev_12m": "float",
+    "revenue_ytd": "float",
+    "revenue_prev_ytd": "float",
+    "margin_12m": "float",
+    "yoy_growth": "float",
+    "orders_12m": "int",
+    "avg_check_12m": "float",
+    "skus_12m": "int",
+    "groups_12m": "int",
+    "first_order_on": "date",
+    "second_order_on": "date",
+    "last_order_on": "date",
+    "days_since_last_order": "float",
+    "usual_gap_days": "float",
+    "suggested_sales_type": "str",
+    "wallet": "float",
+    "wallet_year": "float",
+    "wallet_verified_on": "date",
+    "share_of_wallet": "float",
+    "share_band": "str",
+    "status": "str",
+    "segment": "str",
+    "abc": "str",
+    "abc_margin": "str",
+    "xyz": "str",
+    "xyz_cv": "float",
+}
+GROUP_SCHEMA: dict[str, Kind] = {
+    "client_id": "int",
+    "product_group_id": "int",
+    "revenue_12m": "float",
+    "orders_12m": "int",
+    "avg_check_12m": "float",
+    "skus_12m": "int",
+    "wallet": "float",
+    "share_of_wallet": "float",
+    "share_band": "str",
+}
+
+
+class Timer:
+    """Milliseconds per step, kept in the run's counts for whoever tunes the engine."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, int] = {}
+        self._last = time.monotonic()
+
+    def mark(self, step: str) -> None:
+        now = time.monotonic()
+        self.steps[step] = int((now - self._last) * 1000)
+        self._last = now
+
+
+def _stored_frame(model: type[Any], run_id: int, schema: dict[str, Kind]) -> pd.DataFrame:
+    columns = ", ".join(f"t.{connection.ops.quote_name(name)}" for name in schema)
+    sql = f"SELECT {columns} FROM {table(model)} t WHERE t.run_id = %(run)s"
+    return read_frame(sql, {"run": run_id}, schema)
+
+
+def _copy_other_clients(model: type[Any], *, run: MetricRun, base: MetricRun) -> None:
+    """Copy the base run's rows of clients this run did not recompute (live ones)."""
+    quote = connection.ops.quote_name
+    names = [quote(f.column) for f in model._meta.concrete_fields if f.name not in {"id", "run"}]
+    columns = ", ".join(names)
+    sql = (
+        f"INSERT INTO {table(model)} (run_id, {columns}) "
+        f"SELECT %(run)s, {columns} FROM {table(model)} "
+        f"WHERE run_id = %(base)s "
+        f"AND client_id NOT IN (SELECT client_id FROM {table(ClientMetricSnapshot)} "
+        f"WHERE run_id = %(run)s) "
+        f"AND client_id IN (SELECT id FROM {table(Client)} WHERE merged_into_id IS NULL)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"run": run.pk, "base": base.pk})
+
+
+def _start_segments(as_of: dt.date) -> pd.Series | None:
+    """Segments in the latest stored run before D's month: where the period starts."""
+    start = (
+        MetricRun.objects.filter(status=RunStatus.SUCCEEDED, as_of__lt=as_of.replace(day=1))
+        .order_by("-as_of", "-id")
+        .first()
+    )
+    if start is None:
+        return None
+    rows = ClientMetricSnapshot.objects.filter(run=start).values_list("client_id", "segment")
+    return pd.Series(dict(rows), dtype=object)
+
+
+def _team_members() -> pd.DataFrame:
+    members = list(Team.members.through.objects.values_list("team_id", "user_id"))
+    heads = list(Team.objects.filter(head__isnull=False).values_list("id", "head_id"))
+    return pd.DataFrame(members + heads, columns=["team_id", "user_id"]).astype("int64")
+
+
+def compute_clients(
+    *, as_of: dt.date, client_ids: list[int] | None, conf: MetricSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(client frame, group frame) of the clients in scope, before segments and ABC."""
+    clients = metrics.client_frame(client_ids=client_ids)
+    scope = None if client_ids is None else clients["client_id"].tolist()
+    per_client, groups, dates = metrics.line_metrics(as_of=as_of, client_ids=scope)
+    frame = metrics.per_client_metrics(
+        clients, per_client, groups, dates, as_of=as_of, min_dates=conf.usual_gap_min_dates
+    )
+    frame["owner_id"] = owners.owners_at(clients, as_of=as_of, client_ids=scope).to_numpy()
+    frame["team_id"] = owners.team_of_users(frame["owner_id"]).astype("float64")
+
+    wallets = latest_verified_wallets(as_of=as_of, client_ids=scope)
+    overall = wallets[wallets["group_id"] == 0].drop(columns="group_id")
+    frame = frame.merge(overall, on="client_id", how="left")
+    usable = frame["wallet"] > 0
+    frame["share_of_wallet"] = (frame["revenue_12m"] / frame["wallet"].where(usable)).where(usable)
+    frame["share_band"] = segments.share_bands(frame["share_of_wallet"], conf.share_band_limits)
+
+    lapsed = status.lapsed_recently(
+        as_of=as_of, lookback_days=conf.reactivated_lookback_days, client_ids=scope
+    )
+    frame["status"] = status.lifecycle_status(frame, as_of=as_of, lapsed=lapsed, conf=conf)
+    frame["suggested_sales_type"] = status.suggested_sales_type(
+        frame["usual_gap_days"], conf.sales_type_gap_limits
+    )
+    monthly = segments.monthly_revenue(as_of=as_of, client_ids=scope)
+    frame["xyz"], frame["xyz_cv"] = segments.xyz_classes(
+        frame["client_id"], monthly, as_of=as_of, limits=conf.xyz_limits
+    )
+
+    group_wallets = wallets[wallets["group_id"] > 0][["client_id", "group_id", "wallet"]]
+    group_rows = groups.merge(group_wallets, on=["client_id", "group_id"], how="outer")
+    group_rows = group_rows[group_rows["client_id"].isin(frame["client_id"])].copy()
+    for column in ("orders_12m", "skus_12m"):
+        group_rows[column] = group_rows[column].fillna(0).astype("int64")
+    group_rows["revenue_12m"] = group_rows["revenue_12m"].fillna(0.0)
+    orders = group_rows["orders_12m"]
+    group_rows["avg_check_12m"] = group_rows["revenue_12m"] / orders.where(orders > 0)
+    usable = group_rows["wallet"] > 0
+    group_rows["share_of_wallet"] = (
+        group_rows["revenue_12m"] / group_rows["wallet"].where(usable)
+    ).where(usable)
+    group_rows["share_band"] = segments.share_bands(
+        group_rows["share_of_wallet"], conf.share_band_limits
+    )
+    group_rows = group_rows.rename(columns={"group_id": "product_group_id"})
+    return frame, group_rows[list(GROUP_SCHEMA)]
+
+
+def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
+    """Compute and store everything for ``run``; returns the run's counts."""
+    conf = metric_settings()
+    timer = Timer()
+    as_of = run.as_of
+    client_ids = None if base is None else [int(i) for i in run.client_ids or []]
+    assert run.rule_set is not None
+
+    if connection.vendor == "postgresql":
+        # The grouped scans over all lines spill to disk with the default 4 MB
+        # (architecture.md); LOCAL ends with the run's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [conf.pg_work_mem])
+    summary_rows = monthly_summary_rebuild(client_ids=client_ids)
+    timer.mark("summary")
+    frame, group_rows = compute_clients(as_of=as_of, client_ids=client_ids, conf=conf)
+    timer.mark("metrics")
+
+    others = pd.DataFrame(columns=list(SNAPSHOT_SCHEMA))
+    combined_groups = group_rows
+    if base is None:
+        threshold = segments.potential_threshold(frame["wallet"], run.rule_set)
+    else:
+        threshold = None if base.potential_threshold is None else float(base.potential_threshold)
+        others = _stored_frame(ClientMetricSnapshot, base.pk, SNAPSHOT_SCHEMA)
+        live = set(Client.objects.filter(merged_into__isnull=True).values_list("id", flat=True))
+        keep = ~others["client_id"].isin(frame["client_id"]) & others["client_id"].isin(live)
+        others = others[keep]
+        other_groups = _stored_frame(ClientGroupShare, base.pk, GROUP_SCHEMA)
+        other_groups = other_groups[other_groups["client_id"].isin(others["client_id"])]
+        combined_groups = pd.concat([group_rows, other_groups], ignore_index=True)
+    run.potential_threshold = None if threshold is None else Decimal(f"{threshold:.2f}")
+    frame["segment"] = segments.assign_segments(
+        frame, threshold=threshold, share_threshold=float(run.rule_set.share_threshold)
+    )
+
+    # ABC ranks the whole base; only this run's clients take their class from it.
+    ranked = ["client_id", "revenue_12m", "margin_12m"]
+    ranking = pd.concat([frame[ranked], others[ranked]], ignore_index=True)
+    external = pd.Series(dict(Client.objects.values_list("id", "external_id")), dtype=object)
+    tie_keys = ranking["client_id"].map(external).fillna("")
+    fresh = ranking["client_id"].isin(frame["client_id"]).to_numpy()
+    for column, values in (("abc", "revenue_12m"), ("abc_margin", "margin_12m")):
+        classes = segments.abc_classes(
+            ranking[values], tie_keys, ranking["client_id"], conf.abc_limits
+        )
+        frame[column] = classes[fresh].to_numpy()
+    combined = frame if base is None else pd.concat([frame, others], ignore_index=True)
+    timer.mark("segments")
+
+    snapshot = frame[list(SNAPSHOT_SCHEMA)].copy()
+    snapshot.insert(0, "run_id", run.pk)
+    write_frame(ClientMetricSnapshot, snapshot)
+    groups_out = group_rows.copy()
+    groups_out.insert(0, "run_id", run.pk)
+    write_frame(ClientGroupShare, groups_out)
+    if base is not None:
+        _copy_other_clients(ClientMetricSnapshot, run=run, base=base)
+        _copy_other_clients(ClientGroupShare, run=run, base=base)
+    timer.mark("write")
+
+    cohorts = retention.retention_cohorts(combined, as_of=as_of, conf=conf)
+    write_frame(RetentionCohort, cohorts.assign(run_id=run.pk))
+    conversions = reactivation.reactivation_conversions(as_of=as_of, conf=conf)
+    write_frame(ReactivationConversion, conversions.assign(run_id=run.pk))
+    development = team.development_metrics(
+        combined,
+        combined_groups.rename(columns={"product_group_id": "group_id"}),
+        as_of=as_of,
+        start_segments=_start_segments(as_of),
+        team_members=_team_members(),
+    )
+    _write_development(run, development)
+    timer.mark("aggregates")
+
+    headline = retention.retention_headline(
+        cohorts[["cohort_month", "size", "retained", "mature"]].itertuples(index=False, name=None),
+        months=conf.retention_pooled_months,
+    )
+    return {
+        "clients": len(combined),
+        "recomputed": len(frame),
+        "rated": int((combined["segment"] != "unrated").sum()),
+        "segments": _counts(combined["segment"]),
+        "statuses": _counts(combined["status"]),
+        "abc": _counts(combined["abc"]),
+        "xyz": _counts(combined["xyz"]),
+        "summary_rows": summary_rows,
+        "retention": {
+            "size": headline.size,
+            "retained": headline.retained,
+            "months": headline.months,
+            "ratio": headline.ratio,
+        },
+        "timings_ms": timer.steps,
+    }
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    counts = values[values != ""].value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
+
+
+def _write_development(run: MetricRun, rows: pd.DataFrame) -> None:
+    objects = []
+    for record in rows.to_dict("records"):
+        values: dict[str, Any] = {k: (None if _missing(v) else v) for k, v in record.items()}
+        objects.append(
+            DevelopmentMetric(
+                run=run,
+                scope=values["scope"],
+                team_id=values.get("team_id"),
+                manager_id=values.get("manager_id"),
+                segment=values.get("segment") or "",
+                clients=values["clients"],
+                buying_clients=values["buying_clients"],
+                avg_orders=_decimal(values["avg_orders"], 4),
+                avg_skus=_decimal(values["avg_skus"], 4),
+                avg_groups=_decimal(values["avg_groups"], 4),
+                avg_check_by_group=values["avg_check_by_group"],
+                share_of_wallet_weighted=_decimal(values["share_of_wallet_weighted"], 8),
+                share_of_wallet_median=_decimal(values["share_of_wallet_median"], 8),
+                grew_ytd=values["grew_ytd"],
+                grew_ytd_base=values["grew_ytd_base"],
+                grew_12m=values["grew_12m"],
+                grew_12m_base=values["grew_12m_base"],
+                revenue_retention=_decimal(values["revenue_retention"], 8),
+                moved_up=values["moved_up"],
+                moved_by_potential=values["moved_by_potential"],
+                moved_down=values["moved_down"],
+                development_time_share=_decimal(values["development_time_share"], 6),
+                coverage_abc_a=_decimal(values["coverage_abc_a"], 6),
+                coverage_rest=_decimal(values["coverage_rest"], 6),
+            )
+        )
+    DevelopmentMetric.objects.bulk_create(objects, batch_size=500)
+
+
+def _missing(value: Any) -> bool:
+    if isinstance(value, dict):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _decimal(value: Any, places: int) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(repr(round(float(value), places) + 0.0))

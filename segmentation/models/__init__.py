@@ -1,0 +1,23 @@
+"""Tables of the metric engine: rules, runs, summaries and per-run results."""
+
+from segmentation.models.aggregates import (
+    DevelopmentMetric,
+    ReactivationConversion,
+    RetentionCohort,
+)
+from segmentation.models.rules import SegmentRuleSet
+from segmentation.models.runs import MetricLock, MetricRun
+from segmentation.models.snapshots import ClientGroupShare, ClientMetricSnapshot
+from segmentation.models.summary import MonthlySummary
+
+__all__ = [
+    "ClientGroupShare",
+    "ClientMetricSnapshot",
+    "DevelopmentMetric",
+    "MetricLock",
+    "MetricRun",
+    "MonthlySummary",
+    "ReactivationConversion",
+    "RetentionCohort",
+    "SegmentRuleSet",
+]

@@ -1,0 +1,97 @@
+"""The run log of the metric engine, and the lock row of its portable fallback."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from segmentation.choices import RunKind, RunStatus, RunTrigger
+
+
+class MetricRun(models.Model):
+    """One recompute as of a date: what ran, on which rules, and how it ended.
+
+    The row is committed before the work starts, so a crash leaves a visible
+    ``running``/``failed`` row while readers keep using the last good run.
+    """
+
+    as_of = models.DateField(_("as of"), db_index=True)
+    rule_set = models.ForeignKey(
+        "segmentation.SegmentRuleSet",
+        verbose_name=_("segment rules"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    base_run = models.ForeignKey(
+        "self",
+        verbose_name=_("base run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The full run an incremental run copied its other clients from."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=RunKind.choices)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=RunTrigger.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration, ms"), default=0)
+    # {"clients": …, "rated": …, "segments": {"A": …}, "statuses": {…}, …}
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    client_ids = models.JSONField(
+        _("clients recomputed"),
+        null=True,
+        blank=True,
+        help_text=_("Empty for a full run."),
+    )
+    is_month_end = models.BooleanField(
+        _("month end"),
+        default=False,
+        help_text=_("Runs as of a month's last day are kept when old daily runs are pruned."),
+    )
+    potential_threshold = models.DecimalField(
+        _("potential threshold used"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("metric run")
+        verbose_name_plural = _("metric runs")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["status", "as_of"], name="metricrun_status_asof_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%Y-%m-%d} {self.get_kind_display()} ({self.get_status_display()})"
+
+
+class MetricLock(models.Model):
+    """Holder of the recompute lock where PostgreSQL advisory locks are not available.
+
+    The unique name makes a second insert fail; a row older than
+    METRIC_LOCK_STALE_SECONDS belongs to a crashed worker and is taken over.
+    """
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    acquired_at = models.DateTimeField(_("acquired"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("metric lock")
+        verbose_name_plural = _("metric locks")
+
+    def __str__(self) -> str:
+        return self.name

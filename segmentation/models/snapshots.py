@@ -1,0 +1,169 @@
+"""Per-client results of a run: the metrics of domain.md and the segment."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import SalesType, ShareBand
+from segmentation.choices import AbcClass, LifecycleStatus, Segment, XyzClass
+
+
+class ClientMetricSnapshot(models.Model):
+    """Every per-client metric of one run, with the owner and team at that time.
+
+    Stored per run so that movements between runs (segment, status) stay
+    visible and the ``reactivated`` rule can read earlier statuses.
+    """
+
+    run = models.ForeignKey(
+        "segmentation.MetricRun",
+        verbose_name=_("run"),
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+    )
+    client = models.ForeignKey(
+        "crm.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner at the time"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team at the time"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sales_type = models.CharField(_("sales type"), max_length=20, choices=SalesType.choices)
+    revenue_12m = models.DecimalField(_("revenue, 12 months"), max_digits=18, decimal_places=2)
+    revenue_prev_12m = models.DecimalField(
+        _("revenue, previous 12 months"), max_digits=18, decimal_places=2
+    )
+    revenue_ytd = models.DecimalField(_("revenue since 1 January"), max_digits=18, decimal_places=2)
+    revenue_prev_ytd = models.DecimalField(
+        _("revenue, same dates a year earlier"), max_digits=18, decimal_places=2
+    )
+    margin_12m = models.DecimalField(_("gross margin, 12 months"), max_digits=18, decimal_places=2)
+    yoy_growth = models.DecimalField(
+        _("growth year on year"), null=True, blank=True, max_digits=24, decimal_places=8
+    )
+    orders_12m = models.PositiveIntegerField(_("orders, 12 months"))
+    avg_check_12m = models.DecimalField(
+        _("average check, 12 months"), null=True, blank=True, max_digits=18, decimal_places=2
+    )
+    skus_12m = models.PositiveIntegerField(_("SKUs, 12 months"))
+    groups_12m = models.PositiveIntegerField(_("product groups, 12 months"))
+    first_order_on = models.DateField(_("first order"), null=True, blank=True)
+    second_order_on = models.DateField(
+        _("second order"),
+        null=True,
+        blank=True,
+        help_text=_("The first order on a later date than the first order (retention)."),
+    )
+    last_order_on = models.DateField(_("last order"), null=True, blank=True)
+    days_since_last_order = models.PositiveIntegerField(
+        _("days since the last order"), null=True, blank=True
+    )
+    usual_gap_days = models.DecimalField(
+        _("usual gap between orders, days"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    suggested_sales_type = models.CharField(
+        _("suggested sales type"), max_length=20, choices=SalesType.choices, blank=True
+    )
+    wallet = models.DecimalField(
+        _("wallet"), null=True, blank=True, max_digits=18, decimal_places=2
+    )
+    wallet_year = models.PositiveSmallIntegerField(_("wallet year"), null=True, blank=True)
+    wallet_verified_on = models.DateField(_("wallet verified"), null=True, blank=True)
+    share_of_wallet = models.DecimalField(
+        _("share of wallet"), null=True, blank=True, max_digits=24, decimal_places=8
+    )
+    share_band = models.CharField(
+        _("share band"), max_length=20, choices=ShareBand.choices, blank=True
+    )
+    status = models.CharField(_("status"), max_length=12, choices=LifecycleStatus.choices)
+    segment = models.CharField(_("segment"), max_length=8, choices=Segment.choices)
+    abc = models.CharField(_("ABC by revenue"), max_length=1, choices=AbcClass.choices, blank=True)
+    abc_margin = models.CharField(
+        _("ABC by margin"), max_length=1, choices=AbcClass.choices, blank=True
+    )
+    xyz = models.CharField(_("XYZ"), max_length=1, choices=XyzClass.choices, blank=True)
+    xyz_cv = models.DecimalField(
+        _("coefficient of variation"), max_digits=16, decimal_places=6, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("client metric snapshot")
+        verbose_name_plural = _("client metric snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "client"], name="snapshot_run_client_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "segment"], name="snapshot_run_segment_idx"),
+            models.Index(fields=["run", "status"], name="snapshot_run_status_idx"),
+            models.Index(fields=["run", "owner"], name="snapshot_run_owner_idx"),
+            models.Index(fields=["client", "run"], name="snapshot_client_run_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} @ {self.run_id}"
+
+
+class ClientGroupShare(models.Model):
+    """A client's figures in one product group for one run.
+
+    A table rather than JSON on the snapshot: reports filter and sum by
+    group in SQL (average check per group of a team, white space in a
+    group), and the foreign key keeps group ids honest.
+    """
+
+    run = models.ForeignKey(
+        "segmentation.MetricRun",
+        verbose_name=_("run"),
+        on_delete=models.CASCADE,
+        related_name="group_shares",
+    )
+    client = models.ForeignKey(
+        "crm.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+    )
+    product_group = models.ForeignKey(
+        "crm.ProductGroup",
+        verbose_name=_("product group"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    revenue_12m = models.DecimalField(_("revenue, 12 months"), max_digits=18, decimal_places=2)
+    orders_12m = models.PositiveIntegerField(
+        _("orders with a line of the group, 12 months"), default=0
+    )
+    avg_check_12m = models.DecimalField(
+        _("average check, 12 months"), null=True, blank=True, max_digits=18, decimal_places=2
+    )
+    skus_12m = models.PositiveIntegerField(_("SKUs, 12 months"), default=0)
+    wallet = models.DecimalField(
+        _("wallet"), null=True, blank=True, max_digits=18, decimal_places=2
+    )
+    share_of_wallet = models.DecimalField(
+        _("share of wallet"), null=True, blank=True, max_digits=24, decimal_places=8
+    )
+    share_band = models.CharField(
+        _("share band"), max_length=20, choices=ShareBand.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("client share in a product group")
+        verbose_name_plural = _("client shares in product groups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "client", "product_group"], name="groupshare_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}/{self.product_group_id} @ {self.run_id}"
