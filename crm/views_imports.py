@@ -215,7 +215,15 @@ def _uploaded_run(request: HttpRequest, run_id: int) -> tuple[User, ImportRun]:
 def import_confirm(request: HttpRequest, run_id: int) -> HttpResponse:
     user, run = _uploaded_run(request, run_id)
     run = jobs.import_confirm(run=run, user=user)
-    if not run.is_finished:
+    if run.status == ImportRun.Status.PENDING:
+        messages.error(
+            request,
+            _(
+                "The background worker cannot be reached right now, so the import has not "
+                "started. Nothing was written; confirm again in a few minutes."
+            ),
+        )
+    elif not run.is_finished:
         messages.info(request, _("The import runs in the background; this page shows how far."))
     return redirect("crm:import_run", run_id=run.pk)
 

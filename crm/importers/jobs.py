@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import clients_visible_to
+from config.celery import queue
 from crm.models import Client, ImportRun
 
 from .reading import ImportFileError, read_table
@@ -207,7 +208,8 @@ def import_confirm(*, run: ImportRun, user: User) -> ImportRun:
     """Start a confirmed upload: at once when small, as a background job when large.
 
     Only the user who uploaded may confirm, and only once: a second click or
-    a second tab finds the run already queued and changes nothing.
+    a second tab finds the run already queued and changes nothing. When the
+    broker cannot be reached the run stays awaiting confirmation.
     """
     from crm.tasks import import_run_execute
 
@@ -218,7 +220,10 @@ def import_confirm(*, run: ImportRun, user: User) -> ImportRun:
         locked.status = ImportRun.Status.QUEUED
         locked.save(update_fields=["status"])
     if locked.file_size >= background_min_bytes():
-        transaction.on_commit(lambda: import_run_execute.delay(locked.pk))
+        if not queue(import_run_execute, run_id=locked.pk):
+            # No broker: the upload waits for another confirmation.
+            ImportRun.objects.filter(pk=locked.pk).update(status=ImportRun.Status.PENDING)
+            locked.status = ImportRun.Status.PENDING
         return locked
     return import_execute(locked.pk)
 

@@ -243,12 +243,10 @@ def _recompute_touched(run_id: int, client_ids: list[int]) -> None:
     """
     if not getattr(settings, "METRICS_AFTER_IMPORT", True):
         return
+    from config.celery import queue
     from segmentation.tasks import metrics_recompute_clients
 
-    try:
-        metrics_recompute_clients.delay(client_ids=client_ids, import_run_id=run_id)
-    except Exception:
-        logger.warning("Could not queue the metric run after import run %s", run_id, exc_info=True)
+    queue(metrics_recompute_clients, client_ids=client_ids, import_run_id=run_id)
 
 
 # Messages shared by the writers.
