@@ -17,12 +17,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[tuple[str, Any]] = [
         (reverse("home"), _("Home")),
         (reverse("crm:client_list"), _("Clients")),
+        # Everyone works by the service standards of their segments; heads edit them.
+        (reverse("segmentation:rules"), _("Segments")),
     ]
     if user.is_head:
         items.append((reverse("crm:estimates_to_verify"), _("Estimates")))
         items.append((reverse("accounts:team_list"), _("Teams")))
     if may_import(user):
         items.append((reverse("crm:import_list"), _("Imports")))
+    if user.is_head:
+        items.append((reverse("segmentation:run_list"), _("Metric runs")))
     if user.is_admin:
         items.append((reverse("admin:index"), _("Administration")))
     items.append((reverse("api-docs"), _("API")))

@@ -152,6 +152,13 @@ SHARE_BAND_LIMITS = tuple(env.list("SHARE_BAND_LIMITS", cast=float, default=[0.0
 # rule looks back. segmentation/conf.py lists the other METRIC_* settings
 # (day counts and limits of domain.md) with their defaults.
 METRIC_RUNS_KEEP_DAYS = env.int("METRIC_RUNS_KEEP_DAYS", default=400)
+# A recompute skipped because another holds the lock tries again this much later.
+METRIC_SKIPPED_RETRY_SECONDS = env.int("METRIC_SKIPPED_RETRY_SECONDS", default=60)
+
+# Surveys (domain.md "Surveys"): an answer scored below these opens a
+# follow-up task for the client's owner (NPS 0–6 are detractors).
+SURVEY_FOLLOW_UP_BELOW_NPS = env.int("SURVEY_FOLLOW_UP_BELOW_NPS", default=7)
+SURVEY_FOLLOW_UP_BELOW_SATISFACTION = env.int("SURVEY_FOLLOW_UP_BELOW_SATISFACTION", default=4)
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

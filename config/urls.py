@@ -17,9 +17,11 @@ urlpatterns = [
     path("", crm_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("clients/", include("crm.urls")),
+    path("segments/", include("segmentation.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("crm.api.urls")),
+    path("api/v1/", include("segmentation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import IO, Any
 
+from django.db.models import QuerySet
+
+from crm.models import Client
 from segmentation.conf import metric_settings
 from segmentation.engine.retention import retention_headline
 from segmentation.models import ClientMetricSnapshot, MetricRun, RetentionCohort
@@ -72,12 +75,12 @@ def date_cell(value: dt.date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
-def metric_rows(run: MetricRun) -> Iterable[list[str]]:
-    snapshots = (
-        ClientMetricSnapshot.objects.filter(run=run)
-        .select_related("client")
-        .order_by("client__external_id", "client_id")
-    )
+def metric_rows(run: MetricRun, clients: QuerySet[Client] | None = None) -> Iterable[list[str]]:
+    """The export's rows; ``clients`` (a user's scope) limits them, None gives every client."""
+    snapshots = ClientMetricSnapshot.objects.filter(run=run)
+    if clients is not None:
+        snapshots = snapshots.filter(client__in=clients.values("pk"))
+    snapshots = snapshots.select_related("client").order_by("client__external_id", "client_id")
     for s in snapshots.iterator(chunk_size=2000):
         yield [
             text_cell(s.client.external_id),
