@@ -220,10 +220,15 @@ def import_confirm(*, run: ImportRun, user: User) -> ImportRun:
         locked.status = ImportRun.Status.QUEUED
         locked.save(update_fields=["status"])
     if locked.file_size >= background_min_bytes():
-        if not queue(import_run_execute, run_id=locked.pk):
-            # No broker: the upload waits for another confirmation.
-            ImportRun.objects.filter(pk=locked.pk).update(status=ImportRun.Status.PENDING)
-            locked.status = ImportRun.Status.PENDING
+
+        def send() -> None:
+            if not queue(import_run_execute, run_id=locked.pk):
+                # No broker: the upload waits for another confirmation.
+                ImportRun.objects.filter(pk=locked.pk).update(status=ImportRun.Status.PENDING)
+                locked.status = ImportRun.Status.PENDING
+
+        # After the commit, so that the worker finds the run queued.
+        transaction.on_commit(send)
         return locked
     return import_execute(locked.pk)
 
