@@ -158,3 +158,30 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(models.SurveyAnswer)
+class SurveyAnswerAdmin(ScopedToVisibleClients, admin.ModelAdmin):
+    list_display = ["client", "kind", "score", "contact", "answered_on", "entered_by"]
+    list_select_related = ["client", "contact", "entered_by"]
+    list_filter = ["kind"]
+    autocomplete_fields = ["client", "contact", "entered_by"]
+    raw_id_fields = ["follow_up"]
+
+
+class ScopedDossierNotes:
+    """Team-only notes stay inside the owner's team chain, in the admin too."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        from crm.selectors import dossier_notes_visible_to
+
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        return qs.filter(pk__in=dossier_notes_visible_to(user=request.user).values("id"))  # type: ignore[arg-type]
+
+
+@admin.register(models.DossierNote)
+class DossierNoteAdmin(ScopedDossierNotes, SimpleHistoryAdmin):
+    list_display = ["client", "author", "visibility", "created_at"]
+    list_select_related = ["client", "author"]
+    list_filter = ["visibility"]
+    autocomplete_fields = ["client", "author"]

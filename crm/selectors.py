@@ -12,8 +12,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import clients_visible_to
-from crm.models import Activity, Client, ClientGrant, Contact, Task, WalletEstimate
+from accounts.selectors import (
+    assignable_owners_for,
+    clients_visible_to,
+    teams_headed_by,
+    users_managed_by,
+)
+from crm.models import (
+    Activity,
+    Client,
+    ClientGrant,
+    Contact,
+    DossierNote,
+    NoteVisibility,
+    SurveyAnswer,
+    Task,
+    WalletEstimate,
+)
 from crm.templatetags.money import money
 from crm.wallet import WalletSuggestion, below_suggestion, suggested_wallet
 
@@ -235,3 +250,214 @@ def with_review_warnings(
                 )
         result.append((estimate, warnings))
     return result
+
+
+# --- The daily work on a client: touches, tasks, surveys, dossier -------------
+
+
+def task_assignees_for(*, user: User) -> QuerySet[User]:
+    """Whom a user may give a task: themselves; a head their people; an admin anyone."""
+    return assignable_owners_for(user=user)
+
+
+def touch_performers_for(*, user: User) -> QuerySet[User]:
+    """Who may be credited with a touch the user enters.
+
+    Back office enters touches for the managers it serves (domain.md "Users
+    and roles"): here, the people of the teams it belongs to. Everyone else
+    enters only their own touches.
+    """
+    from accounts.choices import Role
+
+    own = User.objects.filter(pk=user.pk, is_active=True)
+    if not user.has_role(Role.BACK_OFFICE):
+        return own
+    team_ids = list(user.teams.values_list("id", flat=True))
+    colleagues = User.objects.filter(
+        Q(teams__in=team_ids) | Q(headed_teams__in=team_ids), is_active=True
+    ).values("id")
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=colleagues), is_active=True).order_by(
+        "last_name", "first_name", "email"
+    )
+
+
+def client_ids_editable_by(*, user: User, client_ids: list[int]) -> set[int]:
+    """Of the given clients, those the user may change (``client_can_edit`` in bulk)."""
+    if not client_ids or not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_admin:
+        return set(client_ids)
+    managed = users_managed_by(user=user).values("id")
+    granted = ClientGrant.objects.active().filter(user=user, level="edit").values("client_id")
+    return set(
+        Client.objects.filter(pk__in=client_ids)
+        .filter(Q(owner=user) | Q(pk__in=granted) | Q(owner_id__in=managed))
+        .values_list("id", flat=True)
+    )
+
+
+def activities_visible_to(*, user: User) -> QuerySet[Activity]:
+    return Activity.objects.filter(client__in=clients_visible_to(user=user).values("id"))
+
+
+def client_activities(*, client: Client) -> QuerySet[Activity]:
+    """The client's touch timeline, newest first, ready to render without N+1."""
+    return client.activities.select_related("performed_by", "entered_by", "contact").order_by(
+        "-occurred_at", "-id"
+    )
+
+
+def tasks_visible_to(*, user: User) -> QuerySet[Task]:
+    """Tasks on clients the user sees (as on the card), and client-less tasks the
+    user gave, holds or manages through the teams they head."""
+    if user.is_admin:
+        return Task.objects.all()
+    mine = Q(assignee=user) | Q(created_by=user)
+    if user.is_head:
+        mine |= Q(assignee__in=users_managed_by(user=user).values("id"))
+    return Task.objects.filter(
+        Q(client__in=clients_visible_to(user=user).values("id")) | (Q(client__isnull=True) & mine)
+    )
+
+
+def task_get_visible(*, user: User, pk: int) -> Task:
+    try:
+        return tasks_visible_to(user=user).select_related("client", "assignee").get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def task_can_change(*, user: User, task: Task) -> bool:
+    """Complete, cancel, edit or reassign: its assignee, its author, a head over the
+    assignee, an administrator (the task must be visible to the user too)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    if task.client_id is not None and not (
+        clients_visible_to(user=user).filter(pk=task.client_id).exists()
+    ):
+        return False
+    if user.pk in (task.assignee_id, task.created_by_id):
+        return True
+    return users_managed_by(user=user).filter(pk=task.assignee_id).exists()
+
+
+def tasks_of(
+    *,
+    user: User,
+    status: str | None = None,
+    kind: str | None = None,
+    overdue: bool = False,
+) -> QuerySet[Task]:
+    """ "My tasks": the user's tasks (on clients they still see), filtered."""
+    tasks = (
+        tasks_visible_to(user=user)
+        .filter(assignee=user)
+        .select_related("client", "created_by")
+        .order_by("due_on", "id")
+    )
+    if status:
+        tasks = tasks.filter(status=status)
+    if kind:
+        tasks = tasks.filter(kind=kind)
+    if overdue:
+        tasks = tasks.filter(status="open", due_on__lt=timezone.localdate())
+    return tasks
+
+
+def survey_answers_visible_to(*, user: User) -> QuerySet[SurveyAnswer]:
+    return SurveyAnswer.objects.filter(client__in=clients_visible_to(user=user).values("id"))
+
+
+def team_chain_owner_ids(*, user: User) -> QuerySet[User] | None:
+    """Owners whose team-only dossier notes the user may read; None: everyone's.
+
+    The chain of an owner is the owner, the members and heads of the owner's
+    teams, and the heads of the teams above them (their subtrees reach down).
+    """
+    if user.is_admin:
+        return None
+    team_ids = set(user.teams.values_list("id", flat=True)) | teams_headed_by(user=user)
+    return User.objects.filter(Q(pk=user.pk) | Q(teams__in=team_ids) | Q(headed_teams__in=team_ids))
+
+
+def dossier_notes_visible_to(*, user: User) -> QuerySet[DossierNote]:
+    """Notes of visible clients; team-only notes only for the owner's team chain
+    and their author."""
+    notes = DossierNote.objects.filter(client__in=clients_visible_to(user=user).values("id"))
+    chain = team_chain_owner_ids(user=user)
+    if chain is None:
+        return notes
+    return notes.filter(
+        Q(visibility=NoteVisibility.EVERYONE)
+        | Q(author=user)
+        | Q(client__owner_id__in=chain.values("id"))
+    )
+
+
+def dossier_note_can_change(*, user: User, note: DossierNote) -> bool:
+    """Only the author changes a note (while the note is still visible to them)."""
+    return (
+        note.author_id == user.pk
+        and dossier_notes_visible_to(user=user).filter(pk=note.pk).exists()
+    )
+
+
+def task_ids_changeable_by(*, user: User, tasks: list[Task]) -> set[int]:
+    """``task_can_change`` in bulk, for tasks already known to be visible."""
+    if user.is_admin:
+        return {task.pk for task in tasks}
+    managed: set[int] = set()
+    if user.is_head and tasks:
+        managed = set(users_managed_by(user=user).values_list("id", flat=True))
+    return {
+        task.pk
+        for task in tasks
+        if user.pk in (task.assignee_id, task.created_by_id) or task.assignee_id in managed
+    }
+
+
+CARD_TOUCHES = 10
+
+
+def client_card_work(*, user: User, client: Client) -> dict[str, object]:
+    """The touches and tasks of a client card: a fixed number of queries, whatever
+    the size of the client's history (the lists are capped; "more" links on).
+    Surveys and the dossier come in a panel of their own (``client_knowledge``)."""
+    activities = list(client_activities(client=client)[: CARD_TOUCHES + 1])
+    tasks = list(
+        client.tasks.filter(status="open")
+        .select_related("assignee", "created_by")
+        .order_by("due_on", "id")[:30]
+    )
+    return {
+        "activities": activities[:CARD_TOUCHES],
+        "more_activities": len(activities) > CARD_TOUCHES,
+        "tasks": tasks,
+        "changeable_task_ids": task_ids_changeable_by(user=user, tasks=tasks),
+        "today": timezone.localdate(),
+    }
+
+
+def client_dossier_notes(*, user: User, client: Client) -> QuerySet[DossierNote]:
+    """The notes of one client (already known visible) that the user may read."""
+    notes = client.dossier_notes.select_related("author").order_by("-created_at", "-id")
+    if user.is_admin or client.owner_id == user.pk:
+        return notes
+    chain = team_chain_owner_ids(user=user)
+    if chain is not None and not chain.filter(pk=client.owner_id).exists():
+        return notes.filter(Q(visibility=NoteVisibility.EVERYONE) | Q(author=user))
+    return notes
+
+
+def client_knowledge(*, user: User, client: Client) -> dict[str, object]:
+    """What we know of a client: the dossier and survey answers (capped lists)."""
+    return {
+        "dossier_notes": list(client_dossier_notes(user=user, client=client)[:30]),
+        "survey_answers": list(
+            client.survey_answers.select_related("contact", "entered_by", "follow_up").order_by(
+                "-answered_on", "-id"
+            )[:20]
+        ),
+    }

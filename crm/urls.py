@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crm import views, views_estimates, views_imports
+from crm import views, views_estimates, views_imports, views_work
 
 app_name = "crm"
 
@@ -14,6 +14,21 @@ urlpatterns = [
     path("<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
     path("<int:pk>/merge/<int:other_pk>/", views.client_merge, name="client_merge"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
+    path("<int:pk>/knowledge/", views_work.client_knowledge, name="client_knowledge"),
+    path("<int:pk>/touches/", views_work.client_touches, name="client_touches"),
+    path("<int:pk>/touches/new/", views_work.touch_create, name="touch_create"),
+    path("<int:pk>/tasks/new/", views_work.task_create, name="client_task_create"),
+    path("<int:pk>/surveys/new/", views_work.survey_create, name="survey_create"),
+    path("<int:pk>/notes/new/", views_work.note_create, name="note_create"),
+    path("tasks/", views_work.task_list, name="task_list"),
+    path("tasks/new/", views_work.task_create, name="task_create"),
+    path("tasks/<int:task_id>/edit/", views_work.task_edit, name="task_edit"),
+    path(
+        "tasks/<int:task_id>/<str:action>/",
+        views_work.task_status,
+        name="task_status",
+    ),
+    path("notes/<int:note_id>/edit/", views_work.note_edit, name="note_edit"),
     path("<int:pk>/estimates/new/", views_estimates.estimate_create, name="estimate_create"),
     path("estimates/", views_estimates.estimates_to_verify, name="estimates_to_verify"),
     path(

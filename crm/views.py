@@ -59,7 +59,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     template = "crm/_client_rows.html" if request.htmx else "crm/client_list.html"  # type: ignore[attr-defined]
-    return render(request, template, {"filter": filterset, "page": page})
+    # One query for the whole page: which rows offer "log a touch".
+    editable_ids = selectors.client_ids_editable_by(
+        user=user, client_ids=[client.pk for client in page.object_list]
+    )
+    return render(
+        request, template, {"filter": filterset, "page": page, "editable_ids": editable_ids}
+    )
 
 
 @login_required
@@ -76,12 +82,6 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contacts": list(
             client.contacts.select_related("reports_to").annotate(reports_count=Count("reports"))
         ),
-        "activities": list(
-            client.activities.select_related("performed_by", "contact").order_by("-occurred_at")[
-                :20
-            ]
-        ),
-        "tasks": list(client.tasks.filter(status="open").select_related("assignee")[:20]),
         "deals": list(client.deals.select_related("owner")[:20]),
         "reassign_form": ReassignForm(user=user) if user.is_head else None,
         "duplicates": likely_duplicates(
@@ -102,6 +102,8 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ownership_changes": list(
             client.ownership_changes.select_related("from_user", "to_user", "changed_by")[:20]
         ),
+        # Touches, tasks, surveys and the dossier (crm/views_work.py writes them).
+        **selectors.client_card_work(user=user, client=client),
     }
     return render(request, "crm/client_detail.html", context)
 

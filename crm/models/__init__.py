@@ -8,12 +8,15 @@ from crm.models.clients import (
     OwnershipChange,
 )
 from crm.models.contacts import Contact
+from crm.models.dossier import DossierNote, NoteVisibility
 from crm.models.estimates import WalletEstimate
 from crm.models.imports import ImportRun
 from crm.models.sales import Deal, Product, ProductGroup, ShipmentLine
+from crm.models.surveys import SCORE_RANGES, SurveyAnswer, SurveyKind
 from crm.models.work import Activity, Task
 
 __all__ = [
+    "SCORE_RANGES",
     "Activity",
     "Client",
     "ClientGrant",
@@ -21,11 +24,15 @@ __all__ = [
     "ClientMerge",
     "Contact",
     "Deal",
+    "DossierNote",
     "ImportRun",
+    "NoteVisibility",
     "OwnershipChange",
     "Product",
     "ProductGroup",
     "ShipmentLine",
+    "SurveyAnswer",
+    "SurveyKind",
     "Task",
     "WalletEstimate",
 ]

@@ -12,3 +12,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Work dialogs (touches, tasks, surveys, notes): htmx puts a <dialog> into
+// #dialog-slot; open it as a modal, and empty the slot when it closes.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const slot = event.detail.target;
+  if (!slot || slot.id !== "dialog-slot") return;
+  const dialog = slot.querySelector("dialog[data-modal]");
+  if (!dialog) return;
+  if (!dialog.open) dialog.showModal();
+  const invalid = dialog.querySelector(".has-error input, .has-error select, .has-error textarea");
+  (invalid || dialog.querySelector("textarea, input:not([type=hidden]), select"))?.focus();
+  dialog.addEventListener("close", () => { slot.innerHTML = ""; }, { once: true });
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-close-dialog]");
+  if (button) button.closest("dialog")?.close();
+});
