@@ -103,6 +103,7 @@ def metrics_recompute(
     client_ids: Sequence[int] | None = None,
     trigger: str,
     user: User | None = None,
+    record_skipped: bool = True,
 ) -> MetricRun:
     """Recompute every metric as of ``as_of``: all clients, or only ``client_ids``.
 
@@ -125,7 +126,7 @@ def metrics_recompute(
     }
     with recompute_lock() as acquired:
         if not acquired:
-            return MetricRun.objects.create(
+            skipped = MetricRun(
                 **common,
                 kind=kind,
                 client_ids=ids,
@@ -133,6 +134,10 @@ def metrics_recompute(
                 rule_set=SegmentRuleSet.objects.order_by("-version").first(),
                 finished_at=timezone.now(),
             )
+            if record_skipped:
+                skipped.save()
+            return skipped
+        _close_interrupted_runs()
         base = None if ids is None else run_for_as_of(as_of)
         counts: dict[str, Any] = {}
         if ids is not None and base is None:
@@ -154,6 +159,19 @@ def metrics_recompute(
             run.potential_threshold = None
             _finish(run, started)
     return run
+
+
+def _close_interrupted_runs() -> None:
+    """Runs still "running" while we hold the lock were cut short (a killed worker): say so.
+
+    Their rows were rolled back with their transaction; the previous good
+    run is still the one pages read.
+    """
+    MetricRun.objects.filter(status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED,
+        error=_("Interrupted: the process running it stopped before the run ended."),
+        finished_at=timezone.now(),
+    )
 
 
 def _active_rule_set() -> SegmentRuleSet:

@@ -61,7 +61,8 @@ def metrics_recompute_nightly(self, *, requested_at: str | None = None) -> str:
     )
     if done_since.exists():
         return "up to date"
-    run = _nightly(as_of)
+    # A retry after "skipped" records nothing new until it can run.
+    run = _nightly(as_of, record_skipped=self.request.retries == 0)
     if run.status == RunStatus.SKIPPED and self.request.retries < self.max_retries:
         raise self.retry(
             kwargs={"requested_at": requested.isoformat()}, countdown=_skipped_retry_seconds()
@@ -69,8 +70,10 @@ def metrics_recompute_nightly(self, *, requested_at: str | None = None) -> str:
     return run.status
 
 
-def _nightly(as_of: dt.date) -> MetricRun:
-    run = services.metrics_recompute(as_of=as_of, trigger=RunTrigger.NIGHTLY)
+def _nightly(as_of: dt.date, record_skipped: bool = True) -> MetricRun:
+    run = services.metrics_recompute(
+        as_of=as_of, trigger=RunTrigger.NIGHTLY, record_skipped=record_skipped
+    )
     if run.status == RunStatus.SUCCEEDED:
         services.metric_runs_prune()
     return run
@@ -106,7 +109,12 @@ def metrics_recompute_clients(
     latest = latest_successful_run()
     as_of = latest.as_of if latest is not None else yesterday()
     trigger = RunTrigger.IMPORT if import_run_id is not None else RunTrigger.MANUAL
-    run = services.metrics_recompute(as_of=as_of, client_ids=client_ids, trigger=trigger)
+    run = services.metrics_recompute(
+        as_of=as_of,
+        client_ids=client_ids,
+        trigger=trigger,
+        record_skipped=self.request.retries == 0,
+    )
     if run.status == RunStatus.SKIPPED and self.request.retries < self.max_retries:
         raise self.retry(countdown=_skipped_retry_seconds())
     return run.status
@@ -146,7 +154,10 @@ def metrics_recompute_after_rules(self, rule_set_id: int) -> str:
     if done:
         return "up to date"
     run = services.metrics_recompute(
-        as_of=as_of, trigger=RunTrigger.MANUAL, user=rule_set.created_by
+        as_of=as_of,
+        trigger=RunTrigger.MANUAL,
+        user=rule_set.created_by,
+        record_skipped=self.request.retries == 0,
     )
     if run.status == RunStatus.SKIPPED and self.request.retries < self.max_retries:
         raise self.retry(countdown=_skipped_retry_seconds())
