@@ -7,13 +7,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo test test-here lint format messages check-messages compilemessages clean bench-import
+.PHONY: help venv run demo test test-here lint format messages check-messages compilemessages clean bench-import bench
 
 help:
 	@echo "make run    - set up from nothing and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   - set up from nothing and run the whole suite on real PostgreSQL, Redis and Chromium"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make bench-import - import 1 000 000 shipment lines on PostgreSQL and print the figures"
+	@echo "make bench  - the metric engine on 50 000 clients and 10 000 000 lines, then bench-import"
 
 $(STAMP): pyproject.toml
 	@if [ ! -x "$(PY)" ]; then \
@@ -68,6 +69,10 @@ test-here: $(STAMP)
 # Benchmarks print figures on a private PostgreSQL; they assert nothing.
 bench-import: $(STAMP)
 	CLIENTBASE_SKIP_BROWSER=1 scripts/test-services.sh $(PY) tests/bench/bench_import.py
+
+bench: $(STAMP)
+	CLIENTBASE_SKIP_BROWSER=1 scripts/test-services.sh $(PY) tests/bench/bench_metrics.py
+	$(MAKE) --no-print-directory bench-import
 
 lint: $(STAMP) check-messages
 	$(VENV)/bin/ruff check .

@@ -37,8 +37,11 @@ DEFAULTS: dict[str, object] = {
     # Runs.
     "METRIC_RUNS_KEEP_DAYS": 400,
     "METRIC_LOCK_STALE_SECONDS": 6 * 3600,
-    # PostgreSQL memory per sort or hash of the run's statements.
-    "METRIC_PG_WORK_MEM": "256MB",
+    # PostgreSQL memory per sort or hash of the run's statements: the full run
+    # groups ~3.4 M documents (10 M lines) in one hash table, which needs about
+    # 1.2 GB and spills to disk (twice as slow) with less. It is a ceiling, not
+    # an allocation: an incremental run's hash tables stay small.
+    "METRIC_PG_WORK_MEM": "1GB",
 }
 
 

@@ -10,8 +10,11 @@ when ``use_copy=False``, which the tests exercise) takes the portable path.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -55,6 +58,71 @@ def in_clause(column: str, ids: Sequence[int], params: Params) -> str:
         params[name] = int(value)
         names.append(f"%({name})s")
     return f" AND {column} IN ({', '.join(names)})"
+
+
+_names = itertools.count(1)
+
+
+def temp_name(stem: str) -> str:
+    """A fresh name for a temporary table of this connection."""
+    return f"seg_{stem}_{next(_names)}"
+
+
+def drop_temp(*names: str) -> None:
+    """Drop temporary tables after the work succeeded.
+
+    Never called on the way out of an error: in PostgreSQL's aborted
+    transaction it would fail and hide the error; the rollback (or the end
+    of the session) drops them, and the next run takes fresh names.
+    """
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def analyze(name: str) -> None:
+    """Give PostgreSQL's planner the row count of a fresh temporary table."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {name}")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The clients a statement covers: all (``table`` None) or a temp table of ids.
+
+    Statements join the table (``client_id IN (SELECT …)``) instead of
+    carrying an ``IN`` list, so PostgreSQL reaches the clients' lines
+    through the (client, date) index with one plan for any number of ids.
+    """
+
+    table: str | None = None
+
+    @property
+    def everyone(self) -> bool:
+        return self.table is None
+
+    def clause(self, column: str) -> str:
+        if self.table is None:
+            return ""
+        return f" AND {column} IN (SELECT client_id FROM {self.table})"
+
+
+@contextmanager
+def client_scope(client_ids: Sequence[int] | None) -> Iterator[Scope]:
+    """A ``Scope`` for the given ids (every client when None), dropped afterwards."""
+    if client_ids is None:
+        yield Scope()
+        return
+    name = temp_name("ids")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} (client_id bigint PRIMARY KEY)")
+        for chunk in chunks(sorted({int(i) for i in client_ids})):
+            values = ", ".join(["(%s)"] * len(chunk))
+            cursor.execute(f"INSERT INTO {name} (client_id) VALUES {values}", chunk)
+    analyze(name)
+    yield Scope(name)
+    drop_temp(name)
 
 
 def read_frame(

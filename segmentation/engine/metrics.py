@@ -1,9 +1,11 @@
 """Per-client metrics of domain.md "Metrics", set-wise.
 
-Four SQL statements aggregate shipment lines (never reading a line after D);
-pandas derives the rest column by column. With ``client_ids`` the same
-statements run through the (client, date) index for those clients only,
-in chunks of ``IN`` lists.
+The run's documents are staged once (``segmentation.engine.documents``);
+per-client sums and order dates read them, two statements read the lines
+of the last 12 months for the product-group figures, and pandas derives
+the rest column by column. No statement reads a line after D. With
+``client_ids`` every statement joins a temporary table of the ids, so it
+runs through the (client, date) index for those clients only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ import numpy as np
 import pandas as pd
 
 from crm.models import Client, Product, ShipmentLine
-from segmentation.engine.db import Kind, Params, chunks, in_clause, read_frame, table
+from segmentation.engine.db import Kind, Params, chunks, client_scope, read_frame, table
+from segmentation.engine.documents import (
+    Documents,
+    is_order_sql,
+    nonorder_join,
+    scaled_sum,
+    staged_documents,
+    unscaled,
+)
 
 DAY = dt.timedelta(days=1)
 
@@ -70,27 +80,16 @@ class Windows:
 def _scoped(
     sql: str, params: Params, schema: dict[str, Kind], client_ids: Sequence[int] | None
 ) -> pd.DataFrame:
-    """Run a statement with ``{scope}`` for all clients or chunk by chunk."""
-    if client_ids is None:
-        return read_frame(sql.format(scope=""), dict(params), schema)
-    frames = []
-    for chunk in chunks(sorted(set(client_ids))):
-        chunk_params = dict(params)
-        scope = in_clause("l.client_id", chunk, chunk_params)
-        frames.append(read_frame(sql.format(scope=scope), chunk_params, schema))
-    if not frames:
-        return read_frame(sql.format(scope=" AND 1 = 0"), dict(params), schema)
-    return pd.concat(frames, ignore_index=True)
+    """Run a statement with ``{scope}`` for all clients or for a temp table of ids."""
+    with client_scope(client_ids) as scope:
+        return read_frame(sql.format(scope=scope.clause("l.client_id")), dict(params), schema)
 
 
+# Statements over the staged documents (segmentation.engine.documents): a
+# document's lines all share its date, so "documents dated ≤ D" reads exactly
+# the lines dated ≤ D.
 CLIENT_SQL = """
-WITH doc AS (
-    SELECT l.client_id AS client_id, l.doc_date AS doc_date, SUM(l.amount) AS total,
-           SUM(CASE WHEN l.cost IS NULL THEN 0 ELSE l.amount - l.cost END) AS margin
-    FROM {line} l
-    WHERE l.doc_date <= %(as_of)s {{scope}}
-    GROUP BY l.client_id, l.doc_number, l.doc_date
-), per AS (
+WITH per AS (
     SELECT client_id,
         SUM(CASE WHEN doc_date >= %(year_start)s THEN total ELSE 0 END) AS revenue_12m,
         SUM(CASE WHEN doc_date >= %(prev_start)s AND doc_date <= %(prev_end)s
@@ -102,12 +101,13 @@ WITH doc AS (
         SUM(CASE WHEN total > 0 AND doc_date >= %(year_start)s THEN 1 ELSE 0 END) AS orders_12m,
         MIN(CASE WHEN total > 0 THEN doc_date END) AS first_order_on,
         MAX(CASE WHEN total > 0 THEN doc_date END) AS last_order_on
-    FROM doc GROUP BY client_id
+    FROM {docs} WHERE doc_date <= %(as_of)s
+    GROUP BY client_id
 ), sec AS (
-    SELECT doc.client_id AS client_id, MIN(doc.doc_date) AS second_order_on
-    FROM doc JOIN per ON per.client_id = doc.client_id
-    WHERE doc.total > 0 AND doc.doc_date > per.first_order_on
-    GROUP BY doc.client_id
+    SELECT d.client_id AS client_id, MIN(d.doc_date) AS second_order_on
+    FROM {docs} d JOIN per ON per.client_id = d.client_id
+    WHERE d.doc_date <= %(as_of)s AND d.total > 0 AND d.doc_date > per.first_order_on
+    GROUP BY d.client_id
 )
 SELECT per.client_id, per.revenue_12m, per.revenue_prev_12m, per.revenue_ytd,
        per.revenue_prev_ytd, per.margin_12m, per.orders_12m, per.first_order_on,
@@ -127,6 +127,13 @@ CLIENT_SCHEMA: dict[str, Kind] = {
     "last_order_on": "date",
 }
 
+STAGED_ORDER_DATES_SQL = """
+SELECT client_id, doc_date FROM {docs}
+WHERE total > 0 AND doc_date >= %(start)s AND doc_date <= %(as_of)s
+GROUP BY client_id, doc_date
+"""
+
+# The same from the lines, for callers without staged documents (reactivation).
 ORDER_DATES_SQL = """
 SELECT d.client_id AS client_id, d.doc_date AS doc_date
 FROM (
@@ -140,18 +147,21 @@ GROUP BY d.client_id, d.doc_date
 """
 ORDER_DATES_SCHEMA: dict[str, Kind] = {"client_id": "int", "doc_date": "date"}
 
+# A group's part of a document is an order of the group when it has a positive
+# line and the document is an order (not a staged non-order).
 GROUP_SQL = """
-SELECT x.client_id AS client_id, x.group_id AS group_id, SUM(x.revenue) AS revenue_12m,
-       SUM(CASE WHEN x.has_positive = 1 AND x.doc_total > 0 THEN 1 ELSE 0 END) AS orders_12m,
+SELECT x.client_id AS client_id, x.group_id AS group_id, {revenue_12m} AS revenue_12m,
+       SUM(CASE WHEN x.has_positive = 1 AND {is_order} THEN 1 ELSE 0 END) AS orders_12m,
        SUM(x.has_positive) AS positive_docs
 FROM (
-    SELECT l.client_id AS client_id, p.group_id AS group_id, SUM(l.amount) AS revenue,
-           MAX(CASE WHEN l.amount > 0 THEN 1 ELSE 0 END) AS has_positive,
-           SUM(SUM(l.amount)) OVER (PARTITION BY l.client_id, l.doc_number, l.doc_date) AS doc_total
+    SELECT l.client_id AS client_id, l.doc_number AS doc_number, l.doc_date AS doc_date,
+           p.group_id AS group_id, {revenue} AS revenue,
+           MAX(CASE WHEN l.amount > 0 THEN 1 ELSE 0 END) AS has_positive
     FROM {line} l JOIN {product} p ON p.id = l.product_id
-    WHERE l.doc_date >= %(year_start)s AND l.doc_date <= %(as_of)s {{scope}}
+    WHERE l.doc_date >= %(year_start)s AND l.doc_date <= %(as_of)s {scope}
     GROUP BY l.client_id, l.doc_number, l.doc_date, p.group_id
 ) x
+{nonorders}
 GROUP BY x.client_id, x.group_id
 """
 GROUP_SCHEMA: dict[str, Kind] = {
@@ -165,7 +175,7 @@ GROUP_SCHEMA: dict[str, Kind] = {
 SKU_SQL = """
 SELECT l.client_id AS client_id, p.group_id AS group_id, COUNT(DISTINCT l.product_id) AS skus_12m
 FROM {line} l JOIN {product} p ON p.id = l.product_id
-WHERE l.amount > 0 AND l.doc_date >= %(year_start)s AND l.doc_date <= %(as_of)s {{scope}}
+WHERE l.amount > 0 AND l.doc_date >= %(year_start)s AND l.doc_date <= %(as_of)s {scope}
 GROUP BY l.client_id, p.group_id
 """
 SKU_SCHEMA: dict[str, Kind] = {"client_id": "int", "group_id": "int", "skus_12m": "int"}
@@ -217,16 +227,40 @@ def line_metrics(
     *, as_of: dt.date, client_ids: Sequence[int] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(per-client sums, per client × group figures, order dates of the last 730 days)."""
+    with client_scope(client_ids) as scope, staged_documents(scope) as documents:
+        return staged_line_metrics(documents, as_of=as_of)
+
+
+def staged_line_metrics(
+    documents: Documents, *, as_of: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``line_metrics`` over documents already staged for the run's scope."""
     windows = Windows(as_of)
     params = windows.params()
-    per_client = _scoped(_sql(CLIENT_SQL), params, CLIENT_SCHEMA, client_ids)
-    groups = _scoped(_sql(GROUP_SQL), params, GROUP_SCHEMA, client_ids)
-    skus = _scoped(_sql(SKU_SQL), params, SKU_SCHEMA, client_ids)
+    docs = documents.docs
+    per_client = read_frame(CLIENT_SQL.format(docs=docs), dict(params), CLIENT_SCHEMA)
+    scope = documents.scope.clause("l.client_id")
+    group_sql = GROUP_SQL.format(
+        line=table(ShipmentLine),
+        product=table(Product),
+        scope=scope,
+        is_order=is_order_sql(documents, "x"),
+        nonorders=nonorder_join(documents, "x"),
+        revenue=scaled_sum("l.amount"),
+        revenue_12m=unscaled("SUM(x.revenue)"),
+    )
+    groups = read_frame(group_sql, dict(params), GROUP_SCHEMA)
+    sku_sql = SKU_SQL.format(line=table(ShipmentLine), product=table(Product), scope=scope)
+    skus = read_frame(sku_sql, dict(params), SKU_SCHEMA)
     groups = groups.merge(skus, on=["client_id", "group_id"], how="outer")
     groups[["revenue_12m"]] = groups[["revenue_12m"]].fillna(0.0)
     for column in ("orders_12m", "positive_docs", "skus_12m"):
         groups[column] = groups[column].fillna(0).astype("int64")
-    dates = order_dates(start=windows.prev_start, as_of=as_of, client_ids=client_ids)
+    dates = read_frame(
+        STAGED_ORDER_DATES_SQL.format(docs=docs),
+        {"start": windows.prev_start.isoformat(), "as_of": as_of.isoformat()},
+        ORDER_DATES_SCHEMA,
+    )
     return per_client, groups, dates
 
 

@@ -28,8 +28,9 @@ from crm.models import Client
 from segmentation.choices import RunStatus
 from segmentation.conf import MetricSettings, metric_settings
 from segmentation.engine import metrics, owners, reactivation, retention, segments, status, team
-from segmentation.engine.db import Kind, read_frame, table, write_frame
-from segmentation.engine.summary import monthly_summary_rebuild
+from segmentation.engine.db import Kind, client_scope, read_frame, table, write_frame
+from segmentation.engine.documents import Documents, staged_documents
+from segmentation.engine.summary import rebuild_staged
 from segmentation.engine.wallets import latest_verified_wallets
 from segmentation.models import (
     ClientGroupShare,
@@ -142,12 +143,23 @@ def _team_members() -> pd.DataFrame:
 
 
 def compute_clients(
-    *, as_of: dt.date, client_ids: list[int] | None, conf: MetricSettings
+    *,
+    as_of: dt.date,
+    client_ids: list[int] | None,
+    conf: MetricSettings,
+    documents: Documents | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(client frame, group frame) of the clients in scope, before segments and ABC."""
+    """(client frame, group frame) of the clients in scope, before segments and ABC.
+
+    ``documents`` are the run's staged documents of the same clients; without
+    them the documents are staged here.
+    """
     clients = metrics.client_frame(client_ids=client_ids)
     scope = None if client_ids is None else clients["client_id"].tolist()
-    per_client, groups, dates = metrics.line_metrics(as_of=as_of, client_ids=scope)
+    if documents is None:
+        per_client, groups, dates = metrics.line_metrics(as_of=as_of, client_ids=scope)
+    else:
+        per_client, groups, dates = metrics.staged_line_metrics(documents, as_of=as_of)
     frame = metrics.per_client_metrics(
         clients, per_client, groups, dates, as_of=as_of, min_dates=conf.usual_gap_min_dates
     )
@@ -205,9 +217,18 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         # (architecture.md); LOCAL ends with the run's transaction.
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('work_mem', %s, true)", [conf.pg_work_mem])
-    summary_rows = monthly_summary_rebuild(client_ids=client_ids)
-    timer.mark("summary")
-    frame, group_rows = compute_clients(as_of=as_of, client_ids=client_ids, conf=conf)
+            if client_ids is not None:
+                # A few clients' rows are reached through the (client, …) indexes;
+                # with the default random_page_cost the planner prefers to scan a
+                # whole table (2 M summary rows) for a thousand clients' rows.
+                cursor.execute("SELECT set_config('random_page_cost', '1.1', true)")
+    with client_scope(client_ids) as scope, staged_documents(scope) as documents:
+        timer.mark("documents")
+        summary_rows = rebuild_staged(documents)
+        timer.mark("summary")
+        frame, group_rows = compute_clients(
+            as_of=as_of, client_ids=client_ids, conf=conf, documents=documents
+        )
     timer.mark("metrics")
 
     others = pd.DataFrame(columns=list(SNAPSHOT_SCHEMA))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from crm.choices import ShareBand
 from segmentation.choices import AbcClass, PotentialMode, Segment, XyzClass
-from segmentation.engine.db import Kind, Params, chunks, in_clause, read_frame, table
+from segmentation.engine.db import Kind, Params, client_scope, read_frame, table
 from segmentation.models import MonthlySummary, SegmentRuleSet
 
 RATIO_PLACES = 9
@@ -127,16 +127,8 @@ def monthly_revenue(*, as_of: dt.date, client_ids: Sequence[int] | None) -> pd.D
     months = xyz_months(as_of)
     sql = XYZ_SQL.format(summary=table(MonthlySummary))
     params: Params = {"first": months[0].isoformat(), "last": months[-1].isoformat()}
-    if client_ids is None:
-        return read_frame(sql.format(scope=""), params, XYZ_SCHEMA)
-    frames = []
-    for chunk in chunks(sorted(set(client_ids))):
-        chunk_params = dict(params)
-        scope = in_clause("s.client_id", chunk, chunk_params)
-        frames.append(read_frame(sql.format(scope=scope), chunk_params, XYZ_SCHEMA))
-    if not frames:
-        return read_frame(sql.format(scope=" AND 1 = 0"), params, XYZ_SCHEMA)
-    return pd.concat(frames, ignore_index=True)
+    with client_scope(client_ids) as scope:
+        return read_frame(sql.format(scope=scope.clause("s.client_id")), params, XYZ_SCHEMA)
 
 
 def xyz_classes(

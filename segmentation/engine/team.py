@@ -112,6 +112,26 @@ def activity_frame(*, as_of: dt.date) -> pd.DataFrame:
     return frame
 
 
+FRAME_COLUMNS = (
+    "client_id",
+    "owner_id",
+    "team_id",
+    "segment",
+    "orders_12m",
+    "skus_12m",
+    "groups_12m",
+    "wallet",
+    "share_of_wallet",
+    "revenue_12m",
+    "revenue_prev_12m",
+    "revenue_ytd",
+    "revenue_prev_ytd",
+    "yoy_growth",
+    "wallet_verified_on",
+    "abc",
+)
+
+
 def development_metrics(
     frame: pd.DataFrame,
     groups: pd.DataFrame,
@@ -125,7 +145,9 @@ def development_metrics(
     ``start_segments`` maps client id → segment at the start of the period;
     ``team_members`` has (team_id, user_id) of members and heads.
     """
-    rows = frame.copy()
+    # Only the columns the metrics read: every scope below copies its subset.
+    rows = frame[[c for c in FRAME_COLUMNS if c in frame.columns]].copy()
+    groups = groups[["client_id", "group_id", "revenue_12m", "orders_12m"]]
     if start_segments is None:
         rows["move"] = ""
     else:

@@ -17,8 +17,19 @@ class MonthlySummary(models.Model):
     counts in each of its groups, so ``orders`` does not add up across groups.
     """
 
+    # No database constraints and no single-column indexes on this cache's keys:
+    # its rows come from shipment lines, whose own keys are constrained, and a
+    # full run rewrites millions of them, where a deferred check per row and
+    # key cost more than the rewrite (the unique constraint's index starts with
+    # the client). Deleting a client or a group still removes its rows
+    # (Django's cascade).
     client = models.ForeignKey(
-        "crm.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+        "crm.Client",
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     product_group = models.ForeignKey(
@@ -26,6 +37,8 @@ class MonthlySummary(models.Model):
         verbose_name=_("product group"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
     lines = models.PositiveIntegerField(_("lines"))
