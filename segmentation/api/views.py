@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
@@ -171,15 +172,16 @@ class WorkListFilterSet(django_filters.FilterSet):
         fields = ["owner", "segment"]
 
 
-class _WorkList(LanguageOfUserMixin, generics.ListAPIView):
+class _WorkList(LanguageOfUserMixin, generics.ListAPIView, ABC):
     """A work list of the latest good run, scoped to the clients the user may see."""
 
     queryset = ClientMetricSnapshot.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = WorkListFilterSet
 
+    @abstractmethod
     def rows(self, user: User) -> Any:
-        raise NotImplementedError
+        """The list's rows for ``user`` (a selector of segmentation.selectors)."""
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
