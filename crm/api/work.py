@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
@@ -309,7 +310,9 @@ class TaskFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=choices.TaskStatus.choices)
     kind = django_filters.ChoiceFilter(choices=choices.TaskKind.choices)
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("Only mine"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label=pgettext_lazy("task filter", "Overdue")
+    )
 
     class Meta:
         model = Task

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import User
 from accounts.selectors import client_can_edit, clients_visible_to
@@ -37,7 +37,7 @@ class LapseSide(models.TextChoices):
 
     OURS = "ours", gettext_lazy("Ours")
     CLIENT = "client", gettext_lazy("The client's")
-    UNKNOWN = "unknown", gettext_lazy("Unknown")
+    UNKNOWN = "unknown", pgettext_lazy("lapse side", "Unknown")
 
 
 @dataclass(frozen=True)
