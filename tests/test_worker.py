@@ -7,9 +7,6 @@ uses committed data (transactional_db).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from tests.workers import task_queue
+from tests.workers import start_worker, stop_worker
 
 needs_services = pytest.mark.skipif(
     not settings.REDIS_URL or connection.vendor != "postgresql",
@@ -28,49 +25,20 @@ needs_services = pytest.mark.skipif(
 
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path):  # type: ignore[no-untyped-def]
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-    }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "-Q",
-            task_queue(),
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=settings.BASE_DIR,
-    )
     from config.celery import app
 
+    mail_dir = tmp_path / "mail"
+    process = start_worker(
+        tmp_path,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+    )
     app.conf.task_always_eager = False
     try:
-        yield tmp_path / "mail"
+        yield mail_dir
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        app.conf.task_always_eager = True
+        stop_worker(process)
 
 
 @needs_services

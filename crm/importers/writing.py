@@ -69,66 +69,19 @@ def preparer_for(kind: str) -> Preparer:
     return PREPARERS[kind]
 
 
-def import_clients(
-    *,
-    data: bytes,
-    filename: str,
-    user: User | None,
-    dry_run: bool = False,
-    sheet: str | None = None,
-    skip_invalid: bool = False,
-) -> ImportRun:
+# One per kind of file; each takes import_file's options (data, filename, user, …).
+
+
+def import_clients(**options: Any) -> ImportRun:
     """Create and update clients from the ERP's client list."""
-    return import_file(
-        kind="clients",
-        data=data,
-        filename=filename,
-        user=user,
-        dry_run=dry_run,
-        sheet=sheet,
-        skip_invalid=skip_invalid,
-    )
+    return import_file(kind="clients", **options)
 
 
-def import_wallet_estimates(
-    *,
-    data: bytes,
-    filename: str,
-    user: User | None,
-    dry_run: bool = False,
-    sheet: str | None = None,
-    skip_invalid: bool = False,
-) -> ImportRun:
+def import_wallet_estimates(**options: Any) -> ImportRun:
     """Add turnover and wallet estimates; verified ones need a head as the importing user."""
-    return import_file(
-        kind="wallet_estimates",
-        data=data,
-        filename=filename,
-        user=user,
-        dry_run=dry_run,
-        sheet=sheet,
-        skip_invalid=skip_invalid,
-    )
+    return import_file(kind="wallet_estimates", **options)
 
 
-def import_shipments(
-    *,
-    data: bytes,
-    filename: str,
-    user: User | None,
-    dry_run: bool = False,
-    create_missing_clients: bool = False,
-    sheet: str | None = None,
-    skip_invalid: bool = False,
-) -> ImportRun:
+def import_shipments(**options: Any) -> ImportRun:
     """Replace the shipment documents the file holds with its lines."""
-    return import_file(
-        kind="shipments",
-        data=data,
-        filename=filename,
-        user=user,
-        dry_run=dry_run,
-        create_missing_clients=create_missing_clients,
-        sheet=sheet,
-        skip_invalid=skip_invalid,
-    )
+    return import_file(kind="shipments", **options)

@@ -7,9 +7,6 @@ from the shared media directory, as in production.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -20,7 +17,7 @@ from django.urls import reverse
 
 from crm.models import Client, ImportRun
 from tests.crm.importers._files import csv_cp1251
-from tests.workers import task_queue
+from tests.workers import start_worker, stop_worker
 
 pytestmark = [
     pytest.mark.services,
@@ -34,35 +31,17 @@ pytestmark = [
 @pytest.fixture
 def worker_media(transactional_db, tmp_path, settings):  # type: ignore[no-untyped-def]
     """A worker process sharing this test's database and media directory."""
-    media = tmp_path / "media"
-    settings.MEDIA_ROOT = media
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        "MEDIA_ROOT": str(media),
-    }
-    log = (tmp_path / "worker.log").open("w")
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
-    command += ["-Q", task_queue(), "--without-heartbeat"]
-    command += ["--without-mingle", "--without-gossip", "--loglevel=INFO"]
-    process = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR
-    )
     from config.celery import app
 
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    process = start_worker(tmp_path, MEDIA_ROOT=str(media))
     app.conf.task_always_eager = False
     try:
         yield tmp_path
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        app.conf.task_always_eager = True
+        stop_worker(process)
 
 
 def test_the_worker_imports_and_the_progress_partial_sends_to_the_result(
