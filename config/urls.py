@@ -7,14 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from crm import views as crm_views
+from crm import views_day
 
 admin.site.site_header = _("Clientbase administration")
 admin.site.site_title = _("Clientbase")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
-    path("", crm_views.home, name="home"),
+    path("", views_day.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("clients/", include("crm.urls")),
     path("segments/", include("segmentation.urls")),

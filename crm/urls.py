@@ -2,14 +2,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crm import views, views_estimates, views_imports, views_work
+from crm import (
+    views,
+    views_card,
+    views_estimates,
+    views_imports,
+    views_list,
+    views_work,
+)
 
 app_name = "crm"
 
 urlpatterns = [
-    path("", views.client_list, name="client_list"),
+    path("", views_list.client_list, name="client_list"),
     path("new/", views.client_create, name="client_create"),
-    path("<int:pk>/", views.client_detail, name="client_detail"),
+    path("<int:pk>/", views_card.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
     path("<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
     path("<int:pk>/merge/<int:other_pk>/", views.client_merge, name="client_merge"),
