@@ -117,6 +117,8 @@ class Deal(models.Model):
     )
     closed_on = models.DateField(_("closed"), null=True, blank=True)
     lost_reason = models.CharField(_("reason lost"), max_length=300, blank=True)
+    won_reason = models.CharField(_("reason won"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     history = HistoricalRecords()
