@@ -63,8 +63,9 @@ def _review(*, estimate: WalletEstimate, acting_user: User, status: str, comment
     current = WalletEstimate.objects.select_for_update().get(pk=estimate.pk)
     if current.status != EstimateStatus.DRAFT:
         raise ValidationError(
-            _("This estimate was already %(status)s.")
-            % {"status": current.get_status_display().lower()},
+            _("This estimate was already verified.")
+            if current.status == EstimateStatus.VERIFIED
+            else _("This estimate was already rejected."),
             code="already_reviewed",
         )
     current.status = status

@@ -265,8 +265,9 @@ def _set_status(*, task: Task, acting_user: User, status: str) -> Task:
     if status != TaskStatus.OPEN and current.status != TaskStatus.OPEN:
         raise ValidationError(
             {
-                "status": _("This task is already %(status)s.")
-                % {"status": current.get_status_display().lower()}
+                "status": _("This task is already done.")
+                if current.status == TaskStatus.DONE
+                else _("This task was already cancelled.")
             },
             code="not_open",
         )

@@ -96,7 +96,7 @@ def test_complete_and_cancel_keep_history(company, as_user, km_anna, anna_client
     assert latest.status == "done" and latest.history_user == km_anna
     # A cancelled task is not completed by mistake.
     response = http.post(reverse("crm:task_status", args=[gone.pk, "complete"]), follow=True)
-    assert "This task is already cancelled." in response.content.decode()
+    assert "This task was already cancelled." in response.content.decode()
     gone.refresh_from_db()
     assert gone.status == TaskStatus.CANCELLED
 
