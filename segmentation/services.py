@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from segmentation.choices import RunKind, RunStatus, RunTrigger
 from segmentation.conf import metric_settings
-from segmentation.engine.run import execute
+from segmentation.engine.run import execute, refresh_aggregates
 from segmentation.models import MetricLock, MetricRun, SegmentRuleSet
 from segmentation.models.rules import DEFAULT_PRIORITY, DEFAULT_SEGMENTS
 from segmentation.selectors import run_for_as_of
@@ -152,6 +152,10 @@ def metrics_recompute(
                 run.counts = {**counts, **execute(run, base=base)}
                 run.status = RunStatus.SUCCEEDED
                 _finish(run, started)
+            if run.counts.get("aggregates_pending"):
+                from segmentation.tasks import metrics_refresh_aggregates, queue_on_commit
+
+                queue_on_commit(metrics_refresh_aggregates, run_id=run.pk)
         except Exception as exc:  # recorded on the run; its rows were rolled back
             logger.exception("Metric run %s failed", run.pk)
             run.status = RunStatus.FAILED
@@ -159,6 +163,31 @@ def metrics_recompute(
             run.potential_threshold = None
             _finish(run, started)
     return run
+
+
+def metrics_aggregates_refresh(*, run_id: int) -> str:
+    """Recompute an incremental run's base-wide aggregates over the rows it stored.
+
+    An incremental run stores its clients' rows at once and carries the base
+    run's retention, reactivation and team figures; this replaces them with
+    figures of its own rows. Returns what it did: "refreshed", "skipped"
+    (another recompute holds the lock: try again later), or "not needed"
+    (already refreshed, not an incremental run, or superseded by a later run
+    of the same date).
+    """
+    with recompute_lock() as acquired:
+        if not acquired:
+            return "skipped"
+        run = MetricRun.objects.filter(pk=run_id, status=RunStatus.SUCCEEDED).first()
+        if run is None or not (run.counts or {}).get("aggregates_pending"):
+            return "not needed"
+        if run_for_as_of(run.as_of) != run:
+            return "not needed"
+        with transaction.atomic():
+            retention = refresh_aggregates(run)
+            run.counts = {**run.counts, "retention": retention, "aggregates_pending": False}
+            run.save(update_fields=["counts"])
+    return "refreshed"
 
 
 def _close_interrupted_runs() -> None:

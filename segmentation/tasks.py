@@ -120,6 +120,18 @@ def metrics_recompute_clients(
     return run.status
 
 
+@shared_task(bind=True, **_RETRY)
+def metrics_refresh_aggregates(self, *, run_id: int) -> str:
+    """The base-wide figures of an incremental run, recomputed after it committed.
+
+    Waits and tries again while another recompute holds the lock.
+    """
+    result = services.metrics_aggregates_refresh(run_id=run_id)
+    if result == "skipped" and self.request.retries < self.max_retries:
+        raise self.retry(countdown=_skipped_retry_seconds())
+    return result
+
+
 @shared_task(**_RETRY)
 def metrics_recompute_now(*, user_id: int | None = None) -> str:
     """The "recompute now" button of the run log: the full run as of yesterday.

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 from django.db import connection
+from django.db.models import Count
 
 from accounts.models import Team
 from crm.models import Client
@@ -231,36 +232,36 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         )
     timer.mark("metrics")
 
-    others = pd.DataFrame(columns=list(SNAPSHOT_SCHEMA))
-    combined_groups = group_rows
     if base is None:
         threshold = segments.potential_threshold(frame["wallet"], run.rule_set)
+        others = pd.DataFrame(columns=["client_id", "revenue_12m", "margin_12m", "external_id"])
     else:
         threshold = None if base.potential_threshold is None else float(base.potential_threshold)
-        others = _stored_frame(ClientMetricSnapshot, base.pk, SNAPSHOT_SCHEMA)
-        live = set(Client.objects.filter(merged_into__isnull=True).values_list("id", flat=True))
-        keep = ~others["client_id"].isin(frame["client_id"]) & others["client_id"].isin(live)
-        others = others[keep]
-        other_groups = _stored_frame(ClientGroupShare, base.pk, GROUP_SCHEMA)
-        other_groups = other_groups[other_groups["client_id"].isin(others["client_id"])]
-        combined_groups = pd.concat([group_rows, other_groups], ignore_index=True)
+        others = _ranking_of_others(base, recomputed=frame["client_id"])
     run.potential_threshold = None if threshold is None else Decimal(f"{threshold:.2f}")
     frame["segment"] = segments.assign_segments(
         frame, threshold=threshold, share_threshold=float(run.rule_set.share_threshold)
     )
 
     # ABC ranks the whole base; only this run's clients take their class from it.
-    ranked = ["client_id", "revenue_12m", "margin_12m"]
-    ranking = pd.concat([frame[ranked], others[ranked]], ignore_index=True)
-    external = pd.Series(dict(Client.objects.values_list("id", "external_id")), dtype=object)
-    tie_keys = ranking["client_id"].map(external).fillna("")
+    ranked = ["client_id", "revenue_12m", "margin_12m", "external_id"]
+    fresh_ids = frame["client_id"].tolist()
+    external = pd.Series(
+        dict(Client.objects.filter(pk__in=fresh_ids).values_list("id", "external_id"))
+        if base is not None
+        else dict(Client.objects.values_list("id", "external_id")),
+        dtype=object,
+    )
+    own = frame[["client_id", "revenue_12m", "margin_12m"]].assign(
+        external_id=frame["client_id"].map(external).fillna("")
+    )
+    ranking = pd.concat([own, others[ranked]], ignore_index=True) if len(others) else own
     fresh = ranking["client_id"].isin(frame["client_id"]).to_numpy()
     for column, values in (("abc", "revenue_12m"), ("abc_margin", "margin_12m")):
         classes = segments.abc_classes(
-            ranking[values], tie_keys, ranking["client_id"], conf.abc_limits
+            ranking[values], ranking["external_id"], ranking["client_id"], conf.abc_limits
         )
         frame[column] = classes[fresh].to_numpy()
-    combined = frame if base is None else pd.concat([frame, others], ignore_index=True)
     timer.mark("segments")
 
     snapshot = frame[list(SNAPSHOT_SCHEMA)].copy()
@@ -270,10 +271,40 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
     groups_out.insert(0, "run_id", run.pk)
     write_frame(ClientGroupShare, groups_out)
     if base is not None:
-        _copy_other_clients(ClientMetricSnapshot, run=run, base=base)
+        # Group rows first: "other clients" are those without a snapshot row
+        # in this run yet, which stops being true once the snapshots are copied.
         _copy_other_clients(ClientGroupShare, run=run, base=base)
+        _copy_other_clients(ClientMetricSnapshot, run=run, base=base)
     timer.mark("write")
 
+    if base is None:
+        retention_counts: dict[str, Any] | None = write_aggregates(
+            run, frame, group_rows, conf=conf
+        )
+        run_counts = _frame_counts(frame)
+    else:
+        # What users wait for after an import is their clients' rows; the
+        # base-wide aggregates are the base run's until ``refresh_aggregates``
+        # (queued once this run commits) recomputes them over the stored rows.
+        _copy_aggregates(run=run, base=base)
+        retention_counts = (base.counts or {}).get("retention")
+        run_counts = _stored_counts(run)
+    timer.mark("aggregates")
+    return {
+        **run_counts,
+        "recomputed": len(frame),
+        "summary_rows": summary_rows,
+        "retention": retention_counts,
+        "aggregates_pending": base is not None,
+        "timings_ms": timer.steps,
+    }
+
+
+def write_aggregates(
+    run: MetricRun, combined: pd.DataFrame, combined_groups: pd.DataFrame, *, conf: MetricSettings
+) -> dict[str, Any]:
+    """Retention cohorts, reactivation conversion and team metrics of the run's rows."""
+    as_of = run.as_of
     cohorts = retention.retention_cohorts(combined, as_of=as_of, conf=conf)
     write_frame(RetentionCohort, cohorts.assign(run_id=run.pk))
     conversions = reactivation.reactivation_conversions(as_of=as_of, conf=conf)
@@ -286,29 +317,95 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         team_members=_team_members(),
     )
     _write_development(run, development)
-    timer.mark("aggregates")
-
     headline = retention.retention_headline(
         cohorts[["cohort_month", "size", "retained", "mature"]].itertuples(index=False, name=None),
         months=conf.retention_pooled_months,
     )
     return {
-        "clients": len(combined),
-        "recomputed": len(frame),
-        "rated": int((combined["segment"] != "unrated").sum()),
-        "segments": _counts(combined["segment"]),
-        "statuses": _counts(combined["status"]),
-        "abc": _counts(combined["abc"]),
-        "xyz": _counts(combined["xyz"]),
-        "summary_rows": summary_rows,
-        "retention": {
-            "size": headline.size,
-            "retained": headline.retained,
-            "months": headline.months,
-            "ratio": headline.ratio,
-        },
-        "timings_ms": timer.steps,
+        "size": headline.size,
+        "retained": headline.retained,
+        "months": headline.months,
+        "ratio": headline.ratio,
     }
+
+
+AGGREGATE_MODELS: tuple[type[Any], ...] = (
+    RetentionCohort,
+    ReactivationConversion,
+    DevelopmentMetric,
+)
+
+
+def refresh_aggregates(run: MetricRun) -> dict[str, Any]:
+    """Recompute an incremental run's aggregates over the rows it stored."""
+    conf = metric_settings()
+    combined = _stored_frame(ClientMetricSnapshot, run.pk, SNAPSHOT_SCHEMA)
+    groups = _stored_frame(ClientGroupShare, run.pk, GROUP_SCHEMA)
+    for model in AGGREGATE_MODELS:
+        model.objects.filter(run=run).delete()
+    return write_aggregates(run, combined, groups, conf=conf)
+
+
+def _ranking_of_others(base: MetricRun, *, recomputed: pd.Series) -> pd.DataFrame:
+    """The base run's figures of live clients this run does not recompute, for ABC."""
+    sql = (
+        f"SELECT s.client_id, s.revenue_12m, s.margin_12m, c.external_id "
+        f"FROM {table(ClientMetricSnapshot)} s JOIN {table(Client)} c ON c.id = s.client_id "
+        f"WHERE s.run_id = %(base)s AND c.merged_into_id IS NULL"
+    )
+    schema: dict[str, Kind] = {
+        "client_id": "int",
+        "revenue_12m": "float",
+        "margin_12m": "float",
+        "external_id": "str",
+    }
+    others = read_frame(sql, {"base": base.pk}, schema)
+    others["external_id"] = others["external_id"].fillna("")
+    return others[~others["client_id"].isin(recomputed)].reset_index(drop=True)
+
+
+def _copy_aggregates(*, run: MetricRun, base: MetricRun) -> None:
+    for model in AGGREGATE_MODELS:
+        _copy_rows(model, run=run, base=base)
+
+
+def _copy_rows(model: type[Any], *, run: MetricRun, base: MetricRun) -> None:
+    quote = connection.ops.quote_name
+    names = [quote(f.column) for f in model._meta.concrete_fields if f.name not in {"id", "run"}]
+    columns = ", ".join(names)
+    sql = (
+        f"INSERT INTO {table(model)} (run_id, {columns}) "
+        f"SELECT %(run)s, {columns} FROM {table(model)} WHERE run_id = %(base)s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"run": run.pk, "base": base.pk})
+
+
+def _frame_counts(frame: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "clients": len(frame),
+        "rated": int((frame["segment"] != "unrated").sum()),
+        "segments": _counts(frame["segment"]),
+        "statuses": _counts(frame["status"]),
+        "abc": _counts(frame["abc"]),
+        "xyz": _counts(frame["xyz"]),
+    }
+
+
+def _stored_counts(run: MetricRun) -> dict[str, Any]:
+    """The same counts as ``_frame_counts``, read from the run's stored rows."""
+    rows = ClientMetricSnapshot.objects.filter(run=run)
+    result: dict[str, Any] = {"clients": rows.count()}
+    for key, field in (
+        ("segments", "segment"),
+        ("statuses", "status"),
+        ("abc", "abc"),
+        ("xyz", "xyz"),
+    ):
+        pairs = rows.exclude(**{field: ""}).values_list(field).annotate(n=Count("id"))
+        result[key] = {str(value): int(n) for value, n in sorted(pairs)}
+    result["rated"] = result["clients"] - result["segments"].get("unrated", 0)
+    return result
 
 
 def _counts(values: pd.Series) -> dict[str, int]:

@@ -15,6 +15,12 @@ class ClientMetricSnapshot(models.Model):
 
     Stored per run so that movements between runs (segment, status) stay
     visible and the ``reactivated`` rule can read earlier statuses.
+
+    The keys carry no database constraints (as shipment lines): a run writes
+    50 000 rows in one COPY and PostgreSQL would check each deferred key at
+    commit, about a second per run. The ids come from the engine's own reads
+    in the same transaction; clients are merged, never deleted, and Django
+    still cascades or protects on delete.
     """
 
     run = models.ForeignKey(
@@ -22,15 +28,21 @@ class ClientMetricSnapshot(models.Model):
         verbose_name=_("run"),
         on_delete=models.CASCADE,
         related_name="snapshots",
+        db_constraint=False,
     )
     client = models.ForeignKey(
-        "crm.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+        "crm.Client",
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner at the time"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -39,6 +51,7 @@ class ClientMetricSnapshot(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_constraint=False,
     )
     sales_type = models.CharField(_("sales type"), max_length=20, choices=SalesType.choices)
     revenue_12m = models.DecimalField(_("revenue, 12 months"), max_digits=18, decimal_places=2)
@@ -128,15 +141,21 @@ class ClientGroupShare(models.Model):
         verbose_name=_("run"),
         on_delete=models.CASCADE,
         related_name="group_shares",
+        db_constraint=False,
     )
     client = models.ForeignKey(
-        "crm.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+        "crm.Client",
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     product_group = models.ForeignKey(
         "crm.ProductGroup",
         verbose_name=_("product group"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
     )
     revenue_12m = models.DecimalField(_("revenue, 12 months"), max_digits=18, decimal_places=2)
     orders_12m = models.PositiveIntegerField(
