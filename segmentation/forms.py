@@ -250,3 +250,26 @@ class SegmentRuleSetForm(forms.Form):
             "segments": segments,
             "priority": sorted(SEGMENTS, key=lambda key: data[f"{key}_priority"]),
         }
+
+
+class SegmentOverrideForm(forms.Form):
+    """A head's override of one client's segment: the segment and why."""
+
+    segment = forms.ChoiceField(
+        label=_("Segment"),
+        choices=[(s.value, s.label) for s in (Segment.A, Segment.B, Segment.C, Segment.D)],
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the rules' segment does not fit this client.")},
+    )
+
+
+class SegmentOverrideRemoveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why remove it"),
+        max_length=500,
+        error_messages={"required": _("Say why the override is removed.")},
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -37,7 +37,7 @@ from crm.choices import ActivityKind, EstimateKind, EstimateStatus, GrantReason,
 from crm.models import Activity, Client, ClientGrant, WalletEstimate
 from segmentation.choices import LifecycleStatus, RunStatus, Segment, ServingRole
 from segmentation.engine.team import PRIORITY, UP_BY_SHARE
-from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentRuleSet
+from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride, SegmentRuleSet
 from segmentation.models.rules import SEGMENT_KEYS
 
 if TYPE_CHECKING:
@@ -516,3 +516,20 @@ def rule_sets_listed() -> QuerySet[SegmentRuleSet]:
 def metric_runs_listed() -> QuerySet[MetricRun]:
     """The run log, newest first: runs are base-wide, so heads and admins see them all."""
     return MetricRun.objects.select_related("rule_set", "started_by").order_by("-started_at", "-id")
+
+
+def segment_override_history(client: Client) -> QuerySet[Any]:
+    """Every setting, change and removal of the client's override, newest first."""
+    return (
+        SegmentOverride.history.filter(client_id=client.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+
+
+def segment_overrides_visible_to(user: User) -> QuerySet[SegmentOverride]:
+    return (
+        SegmentOverride.objects.filter(client__in=clients_visible_to(user=user).values("pk"))
+        .select_related("client", "set_by")
+        .order_by("-set_at", "-id")
+    )

@@ -23,10 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import clients_visible_to
+from crm.models import Client
 from segmentation.choices import RunKind, RunStatus, RunTrigger
 from segmentation.conf import metric_settings
 from segmentation.engine.run import execute, refresh_aggregates
-from segmentation.models import MetricLock, MetricRun, SegmentRuleSet
+from segmentation.models import MetricLock, MetricRun, SegmentOverride, SegmentRuleSet
 from segmentation.models.rules import DEFAULT_PRIORITY, DEFAULT_SEGMENTS
 from segmentation.selectors import run_for_as_of
 
@@ -270,3 +272,58 @@ def segment_rule_set_save(
         new.full_clean()
         new.save()
     return new
+
+
+def _override_allowed(*, acting_user: User, client: Client) -> None:
+    if not acting_user.is_head:
+        raise PermissionDenied(_("Only a head of sales may override a client's segment."))
+    if not clients_visible_to(user=acting_user).filter(pk=client.pk).exists():
+        raise PermissionDenied(_("Only a head of the client's team may override its segment."))
+
+
+def _recompute_client_after_commit(client: Client) -> None:
+    """The override shows in the client's rows at once: an incremental run for it."""
+    from segmentation.tasks import metrics_recompute_clients, queue_on_commit
+
+    queue_on_commit(metrics_recompute_clients, client_ids=[client.pk])
+
+
+def segment_override_set(
+    *, client: Client, segment: str, reason: str, acting_user: User
+) -> SegmentOverride:
+    """Set (or change) a head's override of the client's segment, with its reason.
+
+    The override wins over the rules until removed; the history keeps who,
+    when, the old and the new segment and the reason.
+    """
+    _override_allowed(acting_user=acting_user, client=client)
+    reason = reason.strip()
+    with transaction.atomic():
+        override = SegmentOverride.objects.select_for_update().filter(
+            client=client
+        ).first() or SegmentOverride(client=client)
+        if override.pk and override.segment == segment and override.reason == reason:
+            return override
+        override.segment = segment
+        override.reason = reason
+        override.set_by = acting_user
+        override.set_at = timezone.now()
+        override.full_clean()
+        override._history_user = acting_user  # type: ignore[attr-defined]
+        override.save()
+        _recompute_client_after_commit(client)
+    return override
+
+
+def segment_override_remove(*, client: Client, reason: str, acting_user: User) -> bool:
+    """Remove the override: the rules decide the segment again. False when there was none."""
+    _override_allowed(acting_user=acting_user, client=client)
+    with transaction.atomic():
+        override = SegmentOverride.objects.select_for_update().filter(client=client).first()
+        if override is None:
+            return False
+        override._history_user = acting_user  # type: ignore[attr-defined]
+        override._change_reason = reason.strip()  # type: ignore[attr-defined]
+        override.delete()
+        _recompute_client_after_commit(client)
+    return True

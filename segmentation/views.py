@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.selectors import clients_visible_to
 from segmentation import selectors, services, tasks
 from segmentation.choices import RunStatus, ServingRole
-from segmentation.forms import SegmentRuleSetForm
-from segmentation.models import MetricRun, SegmentRuleSet
+from segmentation.forms import SegmentOverrideForm, SegmentOverrideRemoveForm, SegmentRuleSetForm
+from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride, SegmentRuleSet
 
 RUNS_PER_PAGE = 50
 VERSIONS_PER_PAGE = 20
@@ -180,3 +181,60 @@ def run_recompute(request: HttpRequest) -> HttpResponse:
             _("The recompute could not be queued; the nightly run will do it. Try again later."),
         )
     return redirect("segmentation:run_list")
+
+
+@login_required
+def override_list(request: HttpRequest) -> HttpResponse:
+    """The overrides in force on the clients a head may see."""
+    user = _head(request)
+    page = Paginator(selectors.segment_overrides_visible_to(user), RUNS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "segmentation/overrides.html", {"page": page})
+
+
+@login_required
+def override_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Set, change or remove one client's segment override (heads; 404 outside scope)."""
+    user = _head(request)
+    client = get_object_or_404(clients_visible_to(user=user), pk=client_id)
+    current = SegmentOverride.objects.filter(client=client).first()
+    initial = {"segment": current.segment, "reason": current.reason} if current else None
+    form = SegmentOverrideForm(initial=initial)
+    remove_form = SegmentOverrideRemoveForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "remove":
+            remove_form = SegmentOverrideRemoveForm(request.POST)
+            if remove_form.is_valid():
+                services.segment_override_remove(
+                    client=client, reason=remove_form.cleaned_data["reason"], acting_user=user
+                )
+                messages.success(request, _("Override removed: the rules decide the segment."))
+                return redirect("segmentation:override_edit", client_id=client.pk)
+        else:
+            form = SegmentOverrideForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.segment_override_set(
+                        client=client, acting_user=user, **form.cleaned_data
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(
+                        request, _("Segment overridden. The client's figures are being updated.")
+                    )
+                    return redirect("segmentation:override_edit", client_id=client.pk)
+    latest = selectors.latest_successful_run()
+    snapshot = (
+        ClientMetricSnapshot.objects.filter(run=latest, client=client).first() if latest else None
+    )
+    context = {
+        "client": client,
+        "current": current,
+        "snapshot": snapshot,
+        "form": form,
+        "remove_form": remove_form,
+        "history": list(selectors.segment_override_history(client)[:50]),
+    }
+    return render(request, "segmentation/override_edit.html", context)

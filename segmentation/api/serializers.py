@@ -16,8 +16,15 @@ from crm.api.serializers import OwnerSerializer
 from crm.choices import SalesType
 from crm.models import Client
 from segmentation import forms as rule_forms
-from segmentation.choices import AbcClass, LifecycleStatus, PotentialMode, Segment, ServingRole
-from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentRuleSet
+from segmentation.choices import (
+    RATED_SEGMENTS,
+    AbcClass,
+    LifecycleStatus,
+    PotentialMode,
+    Segment,
+    ServingRole,
+)
+from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride, SegmentRuleSet
 from segmentation.selectors import (
     REACTIVATOR_ROLE,
     CoolingReason,
@@ -106,6 +113,7 @@ class ClientMetricSerializer(serializers.ModelSerializer):
             "team",
             "sales_type",
             "segment",
+            "rule_segment",
             "status",
             "revenue_12m",
             "revenue_prev_12m",
@@ -424,3 +432,20 @@ class SegmentRuleSetCreateSerializer(serializers.Serializer):
                 for key, values in data["segments"].items()
             }
         return changes
+
+
+class SegmentOverrideSerializer(serializers.ModelSerializer):
+    client = ClientRefSerializer(read_only=True)
+    set_by = OwnerSerializer(read_only=True)
+
+    class Meta:
+        model = SegmentOverride
+        fields = ["client", "segment", "reason", "set_by", "set_at"]
+
+
+class SegmentOverrideWriteSerializer(serializers.Serializer):
+    """Set or change one client's override (heads of the client's team)."""
+
+    client = serializers.IntegerField()
+    segment = serializers.ChoiceField(choices=[(x.value, x.label) for x in RATED_SEGMENTS])
+    reason = serializers.CharField(max_length=500)

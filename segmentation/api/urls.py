@@ -10,6 +10,7 @@ router = SimpleRouter()
 router.register("metric-runs", views.MetricRunViewSet, basename="metric-run")
 router.register("client-metrics", views.ClientMetricViewSet, basename="client-metric")
 router.register("segment-rule-sets", views.SegmentRuleSetViewSet, basename="segment-rule-set")
+router.register("segment-overrides", views.SegmentOverrideViewSet, basename="segment-override")
 
 urlpatterns = [
     *router.urls,

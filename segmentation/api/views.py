@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
@@ -42,10 +44,11 @@ from accounts.selectors import clients_visible_to
 from crm.api.imports import CSVRenderer
 from crm.api.views import LanguageOfUserMixin
 from crm.choices import ShareBand
+from crm.models import Client
 from segmentation import exports, selectors, services, tasks
 from segmentation.api import serializers as s
 from segmentation.choices import LifecycleStatus, RunKind, RunStatus, RunTrigger, Segment
-from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentRuleSet
+from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride, SegmentRuleSet
 
 AS_OF = OpenApiParameter(
     "as_of",
@@ -364,3 +367,81 @@ class RetentionExportView(_Export):
             True, f"retention-{run.as_of.isoformat()}.csv"
         )
         return response
+
+
+class SegmentOverrideViewSet(
+    LanguageOfUserMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Overrides in force on the clients the user may see, by client id.
+
+    ``POST`` sets or changes one (heads of the client's team); ``DELETE
+    /segment-overrides/{client}/?reason=…`` removes it. A client outside the
+    scope is 404, a non-head 403; both change nothing.
+    """
+
+    queryset = SegmentOverride.objects.none()
+    serializer_class = s.SegmentOverrideSerializer
+    lookup_field = "client_id"
+    lookup_url_kwarg = "client"
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[SegmentOverride]:
+        if getattr(self, "swagger_fake_view", False):
+            return SegmentOverride.objects.none()
+        return selectors.segment_overrides_visible_to(_user(self.request))
+
+    def _client(self, user: User, client_id: Any) -> Client:
+        client = clients_visible_to(user=user).filter(pk=client_id).first()
+        if client is None:
+            raise NotFound(_("No such client."))
+        return client
+
+    @extend_schema(
+        request=s.SegmentOverrideWriteSerializer, responses={201: s.SegmentOverrideSerializer}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _user(request)
+        if not user.is_head:
+            raise PermissionDenied(_("Only a head of sales may override a client's segment."))
+        data = s.SegmentOverrideWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        client = self._client(user, data.validated_data["client"])
+        try:
+            override = services.segment_override_set(
+                client=client,
+                segment=data.validated_data["segment"],
+                reason=data.validated_data["reason"],
+                acting_user=user,
+            )
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise ValidationError(
+                error.message_dict if hasattr(error, "error_dict") else error.messages
+            ) from error
+        return Response(s.SegmentOverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("reason", str, description="Why the override is removed")],
+        responses={204: None},
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _user(request)
+        client = self._client(user, kwargs.get("client"))
+        if not user.is_head:
+            raise PermissionDenied(_("Only a head of sales may override a client's segment."))
+        reason = str(request.query_params.get("reason", "")).strip()
+        if not reason:
+            raise ValidationError({"reason": [_("Say why the override is removed.")]})
+        try:
+            removed = services.segment_override_remove(
+                client=client, reason=reason, acting_user=user
+            )
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        if not removed:
+            raise NotFound(_("This client's segment is not overridden."))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -70,6 +70,7 @@ SNAPSHOT_SCHEMA: dict[str, Kind] = {
     "share_band": "str",
     "status": "str",
     "segment": "str",
+    "rule_segment": "str",
     "abc": "str",
     "abc_margin": "str",
     "xyz": "str",
@@ -125,7 +126,7 @@ def _copy_other_clients(model: type[Any], *, run: MetricRun, base: MetricRun) ->
 
 
 def _start_segments(as_of: dt.date) -> pd.Series | None:
-    """Segments in the latest stored run before D's month: where the period starts."""
+    """The rules' segments in the latest run before D's month: where the period starts."""
     start = (
         MetricRun.objects.filter(status=RunStatus.SUCCEEDED, as_of__lt=as_of.replace(day=1))
         .order_by("-as_of", "-id")
@@ -133,7 +134,7 @@ def _start_segments(as_of: dt.date) -> pd.Series | None:
     )
     if start is None:
         return None
-    rows = ClientMetricSnapshot.objects.filter(run=start).values_list("client_id", "segment")
+    rows = ClientMetricSnapshot.objects.filter(run=start).values_list("client_id", "rule_segment")
     return pd.Series(dict(rows), dtype=object)
 
 
@@ -239,9 +240,10 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         threshold = None if base.potential_threshold is None else float(base.potential_threshold)
         others = _ranking_of_others(base, recomputed=frame["client_id"])
     run.potential_threshold = None if threshold is None else Decimal(f"{threshold:.2f}")
-    frame["segment"] = segments.assign_segments(
+    frame["rule_segment"] = segments.assign_segments(
         frame, threshold=threshold, share_threshold=float(run.rule_set.share_threshold)
     )
+    frame["segment"] = segments.with_overrides(frame["client_id"], frame["rule_segment"])
 
     # ABC ranks the whole base; only this run's clients take their class from it.
     ranked = ["client_id", "revenue_12m", "margin_12m", "external_id"]

@@ -19,7 +19,7 @@ import pandas as pd
 from crm.choices import ShareBand
 from segmentation.choices import AbcClass, PotentialMode, Segment, XyzClass
 from segmentation.engine.db import Kind, Params, client_scope, read_frame, table
-from segmentation.models import MonthlySummary, SegmentRuleSet
+from segmentation.models import MonthlySummary, SegmentOverride, SegmentRuleSet
 
 RATIO_PLACES = 9
 
@@ -72,6 +72,16 @@ def assign_segments(
         default=Segment.UNRATED,
     )
     return pd.Series(segments, index=frame.index, dtype=object)
+
+
+def with_overrides(client_ids: pd.Series, rule_segments: pd.Series) -> pd.Series:
+    """The segment in force: a head's override where one is set, else the rules' segment."""
+    # Overrides are a head's exceptions, a few rows: read them all at once.
+    overrides = dict(SegmentOverride.objects.values_list("client_id", "segment"))
+    if not overrides:
+        return rule_segments.copy()
+    forced = client_ids.map(overrides)
+    return forced.where(forced.notna(), rule_segments).astype(object)
 
 
 def abc_classes(

@@ -117,6 +117,7 @@ FRAME_COLUMNS = (
     "owner_id",
     "team_id",
     "segment",
+    "rule_segment",
     "orders_12m",
     "skus_12m",
     "groups_12m",
@@ -142,7 +143,7 @@ def development_metrics(
 ) -> pd.DataFrame:
     """Rows for the base, each segment, each manager and each team (with its subtree).
 
-    ``start_segments`` maps client id → segment at the start of the period;
+    ``start_segments`` maps client id → the rules' segment at the start of the period;
     ``team_members`` has (team_id, user_id) of members and heads.
     """
     # Only the columns the metrics read: every scope below copies its subset.
@@ -151,7 +152,9 @@ def development_metrics(
     if start_segments is None:
         rows["move"] = ""
     else:
-        rows["move"] = classify_moves(rows["client_id"].map(start_segments), rows["segment"])
+        # Credit is reckoned on the rules' segments: a head's override is no development.
+        end = rows["rule_segment"] if "rule_segment" in rows.columns else rows["segment"]
+        rows["move"] = classify_moves(rows["client_id"].map(start_segments), end)
     activities = activity_frame(as_of=as_of)
     fresh_since = pd.Timestamp(as_of - dt.timedelta(days=364))
     out: list[dict[str, Any]] = []

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_saved_client_filters'),
-        ('crm', '0008_plans'),
+        ('accounts', '0001_initial'),
+        ('crm', '0007_deal_won_reason'),
         ('segmentation', '0003_monthlysummary_keys_without_db_constraints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

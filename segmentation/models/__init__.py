@@ -5,6 +5,7 @@ from segmentation.models.aggregates import (
     ReactivationConversion,
     RetentionCohort,
 )
+from segmentation.models.overrides import SegmentOverride
 from segmentation.models.rules import SegmentRuleSet
 from segmentation.models.runs import MetricLock, MetricRun
 from segmentation.models.snapshots import ClientGroupShare, ClientMetricSnapshot
@@ -19,5 +20,6 @@ __all__ = [
     "MonthlySummary",
     "ReactivationConversion",
     "RetentionCohort",
+    "SegmentOverride",
     "SegmentRuleSet",
 ]

@@ -108,6 +108,11 @@ class ClientMetricSnapshot(models.Model):
     )
     status = models.CharField(_("status"), max_length=12, choices=LifecycleStatus.choices)
     segment = models.CharField(_("segment"), max_length=8, choices=Segment.choices)
+    # The segment the rule set gives; differs from ``segment`` only under a
+    # head's override. Development credit is reckoned on it, never on overrides.
+    rule_segment = models.CharField(
+        _("segment by the rules"), max_length=8, choices=Segment.choices, blank=True
+    )
     abc = models.CharField(_("ABC by revenue"), max_length=1, choices=AbcClass.choices, blank=True)
     abc_margin = models.CharField(
         _("ABC by margin"), max_length=1, choices=AbcClass.choices, blank=True
