@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Team, User, UserRole
+from accounts.models import SavedClientFilter, Team, User, UserRole
 
 
 class UserRoleInline(admin.TabularInline):
@@ -49,3 +49,11 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["head", "parent"]
     filter_horizontal = ["members"]
+
+
+@admin.register(SavedClientFilter)
+class SavedClientFilterAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "query", "created_at"]
+    search_fields = ["name", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

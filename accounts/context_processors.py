@@ -17,6 +17,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[tuple[str, Any]] = [
         (reverse("home"), _("Home")),
         (reverse("crm:client_list"), _("Clients")),
+        (reverse("crm:deal_board"), _("Deals")),
+        # Managers enter forecasts there; heads set plans.
+        (reverse("crm:plans"), _("Plans")),
         # Everyone works by the service standards of their segments; heads edit them.
         (reverse("segmentation:rules"), _("Segments")),
     ]

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +52,14 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         blank=True,
         help_text=_("Empty: the language of the browser."),
+    )
+    # On the user rather than in a table of its own: the list page reads it
+    # with the user it already loaded, at no extra query.
+    client_list_columns = models.JSONField(
+        _("columns of the client list"),
+        default=list,
+        blank=True,
+        help_text=_("Empty: the default columns."),
     )
 
     USERNAME_FIELD = "email"
@@ -151,3 +160,33 @@ class Team(models.Model):
             if ancestor.pk == self.pk:
                 raise ValidationError({"parent": _("A team cannot be placed inside itself.")})
             ancestor = ancestor.parent
+
+
+class SavedClientFilter(models.Model):
+    """A query of the client list that a user saved under a name of their own."""
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_client_filters",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The query string of the list page (without the page number), as typed.
+    query = models.CharField(_("query"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("saved client filter")
+        verbose_name_plural = _("saved client filters")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                name="savedclientfilter_unique_name",
+                violation_error_message=_("You already have a saved filter with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

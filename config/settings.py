@@ -159,6 +159,8 @@ METRIC_SKIPPED_RETRY_SECONDS = env.int("METRIC_SKIPPED_RETRY_SECONDS", default=6
 # follow-up task for the client's owner (NPS 0–6 are detractors).
 SURVEY_FOLLOW_UP_BELOW_NPS = env.int("SURVEY_FOLLOW_UP_BELOW_NPS", default=7)
 SURVEY_FOLLOW_UP_BELOW_SATISFACTION = env.int("SURVEY_FOLLOW_UP_BELOW_SATISFACTION", default=4)
+# The client list's exports (page and API) refuse larger selections per request.
+CLIENT_EXPORT_MAX_ROWS = env.int("CLIENT_EXPORT_MAX_ROWS", default=100_000)
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -253,6 +255,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SegmentEnum": "segmentation.choices.Segment",
+        "RatedSegmentEnum": "segmentation.choices.RATED_SEGMENT_CHOICES",
+    },
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -185,3 +185,44 @@ class DossierNoteAdmin(ScopedDossierNotes, SimpleHistoryAdmin):
     list_select_related = ["client", "author"]
     list_filter = ["visibility"]
     autocomplete_fields = ["client", "author"]
+
+
+class _PlanLikeAdmin(SimpleHistoryAdmin):
+    """Plans and forecasts change on the plans page, where the rules are checked:
+    read-only here, with their history."""
+
+    list_filter = ["level", "period_kind"]
+    date_hierarchy = "period_start"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(models.SalesPlan)
+class SalesPlanAdmin(_PlanLikeAdmin):
+    list_display = ["level", "client", "manager", "team", "period_kind", "period_start", "amount"]
+    list_select_related = ["client", "manager", "team"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        from crm.selectors.plans import plans_visible_to
+
+        visible = plans_visible_to(user=request.user)  # type: ignore[arg-type]
+        return super().get_queryset(request).filter(pk__in=visible.values("id"))
+
+
+@admin.register(models.SalesForecast)
+class SalesForecastAdmin(_PlanLikeAdmin):
+    list_display = ["level", "client", "manager", "period_kind", "period_start", "amount"]
+    list_select_related = ["client", "manager"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        from crm.selectors.plans import forecasts_visible_to
+
+        visible = forecasts_visible_to(user=request.user)  # type: ignore[arg-type]
+        return super().get_queryset(request).filter(pk__in=visible.values("id"))

@@ -5,9 +5,11 @@ from django.urls import path
 from crm import (
     views,
     views_card,
+    views_deals,
     views_estimates,
     views_imports,
     views_list,
+    views_plans,
     views_work,
 )
 
@@ -15,12 +17,26 @@ app_name = "crm"
 
 urlpatterns = [
     path("", views_list.client_list, name="client_list"),
+    path("columns/", views_list.client_list_columns, name="client_list_columns"),
+    path("saved-filters/new/", views_list.saved_filter_create, name="saved_filter_create"),
+    path(
+        "saved-filters/<int:filter_id>/delete/",
+        views_list.saved_filter_delete,
+        name="saved_filter_delete",
+    ),
+    path("bulk/task/", views_list.client_bulk_task, name="client_bulk_task"),
+    path("export.<str:fmt>", views_list.client_export, name="client_export"),
     path("new/", views.client_create, name="client_create"),
     path("<int:pk>/", views_card.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
     path("<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
     path("<int:pk>/merge/<int:other_pk>/", views.client_merge, name="client_merge"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
+    path(
+        "<int:pk>/contacts/<int:contact_id>/edit/",
+        views_card.contact_edit,
+        name="contact_edit",
+    ),
     path("<int:pk>/knowledge/", views_work.client_knowledge, name="client_knowledge"),
     path("<int:pk>/touches/", views_work.client_touches, name="client_touches"),
     path("<int:pk>/touches/new/", views_work.touch_create, name="touch_create"),
@@ -50,6 +66,14 @@ urlpatterns = [
         {"decision": "reject"},
         name="estimate_reject",
     ),
+    path("deals/", views_deals.board, name="deal_board"),
+    path("deals/new/", views_deals.deal_new, name="deal_create"),
+    path("deals/<int:deal_id>/edit/", views_deals.deal_edit, name="deal_edit"),
+    path("deals/<int:deal_id>/move/", views_deals.deal_move_view, name="deal_move"),
+    path("plans/", views_plans.plans_page, name="plans"),
+    path("plans/manager/<int:pk>/", views_plans.plans_manager, name="plans_manager"),
+    path("plans/<slug:level>/<int:pk>/plan/", views_plans.plan_edit, name="plan_set"),
+    path("plans/<slug:level>/<int:pk>/forecast/", views_plans.forecast_edit, name="forecast_set"),
     path("imports/", views_imports.import_list, name="import_list"),
     path("imports/new/", views_imports.import_new, name="import_new"),
     path("imports/<int:run_id>/", views_imports.import_run, name="import_run"),

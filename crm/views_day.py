@@ -1,29 +1,109 @@
-"""The home page: what a user's roles need first today."""
+"""'My day': the home page of managers, and the team panels of heads.
+
+Sections (crm/selectors/day.py): touches overdue by the service standard,
+tasks due, sleeping and lost clients to reactivate, clients whose wallet
+must be found out, deals closing this month. Each row leads to its action
+in one click (the work dialogs of views_work open over the page with htmx;
+without JavaScript they are pages of their own). ``?show=<section>`` lists
+one section in full, page by page; heads switch between their teams'
+lists and their own book with ``?scope=team|mine``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.selectors import clients_visible_to
 from crm import selectors
+from crm.forms_deals import DealMoveForm
+from crm.selectors import day
 from crm.views import _user
+
+FULL_LIST_PER_PAGE = 50
+
+SECTION_TITLES = {
+    "overdue": _("Touches overdue"),
+    "tasks": _("Tasks due"),
+    "reactivation": _("Sleeping clients to reactivate"),
+    "attempted": _("Reactivation attempted, waiting for an order"),
+    "unrated": _("Find out the wallet"),
+    "deals": _("Deals closing this month"),
+}
+
+
+def _client_ids(rows: list[Any]) -> list[int]:
+    return [row.client_id for row in rows if getattr(row, "client_id", None)]
+
+
+def _editable_ids(
+    user: User, scope: str, sections: list[day.Section], team: QuerySet[User] | None = None
+) -> set[int] | None:
+    """Clients among the rows the user may change; None: all of them (their own book)."""
+    if scope == day.SCOPE_MINE:
+        return None
+    ids = [client_id for section in sections for client_id in _client_ids(section.rows)]
+    team = day.team_of(user=user) if team is None else team
+    return day.editable_client_ids(user=user, team=team, client_ids=ids)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The home page: what a user's roles need first."""
+    """The home page: what a user's roles need first today."""
     user = _user(request)
-    visible = clients_visible_to(user=user)
-    context = {
-        "my_clients_count": visible.filter(owner=user).count(),
-        "visible_clients_count": visible.count() if user.is_head else None,
-        "today": timezone.localdate(),
-        "panels": selectors.home_panels_for(user=user),
-        "open_tasks": list(selectors.tasks_open_for(user=user)[:10]),
-        "recent_activities": list(selectors.activities_recent_for(user=user, limit=8)),
-        "book_sizes": list(selectors.owners_book_sizes(user=user)[:15]) if user.is_head else [],
+    today = timezone.localdate()
+    scope = request.GET.get("scope") or day.default_scope(user=user)
+    if scope not in (day.SCOPE_MINE, day.SCOPE_TEAM) or not user.is_head:
+        scope = day.SCOPE_MINE if not user.is_head else day.default_scope(user=user)
+    show = request.GET.get("show")
+    context: dict[str, Any] = {
+        "today": today,
+        "scope": scope,
+        "is_team": scope == day.SCOPE_TEAM,
+        "section_titles": SECTION_TITLES,
+        "move_form": DealMoveForm(),
+        "pause_days": day.REACTIVATION_PAUSE_DAYS,
     }
+    if show in day.SECTIONS:
+        rows = day.section_rows(key=show, user=user, scope=scope, today=today)
+        assert rows is not None
+        page = Paginator(rows, FULL_LIST_PER_PAGE).get_page(request.GET.get("page"))
+        section = day.Section(key=show, rows=list(page.object_list), count=page.paginator.count)
+        if show == "overdue":
+            day.with_touch_due(section.rows)
+        if show == "reactivation":
+            day.with_reactivator(section.rows)
+        context.update(
+            show=show,
+            page=page,
+            section=section,
+            title=SECTION_TITLES[show],
+            editable_ids=_editable_ids(user, scope, [section]),
+        )
+        return render(request, "crm/day/full_list.html", context)
+
+    visible = clients_visible_to(user=user)
+    team = day.team_of(user=user) if scope == day.SCOPE_TEAM else None
+    sections = day.my_day(user=user, scope=scope, today=today, visible=visible, team=team)
+    context.update(
+        sections=sections,
+        editable_ids=_editable_ids(user, scope, list(sections.values()), team),
+        panels=selectors.home_panels_for(user=user),
+        my_clients_count=day.my_clients_count(user=user),
+    )
+    if user.is_head:
+        context.update(
+            visible_clients_count=visible.count(),
+            book_sizes=list(selectors.owners_book_sizes(user=user)[:15]),
+        )
+        if scope == day.SCOPE_TEAM:
+            context["recent_activities"] = list(selectors.activities_recent_for(user=user, limit=8))
     return render(request, "crm/home.html", context)

@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.models import User
 from accounts.selectors import client_can_edit
 from crm import selectors, services
+from crm.choices import ActivityPurpose
 from crm.forms_work import DossierNoteForm, SurveyAnswerForm, TaskFilterForm, TaskForm, TouchForm
 from crm.models import Client, DossierNote
 
@@ -106,7 +107,12 @@ def touch_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     client = _editable_client(request, pk)
     card = reverse("crm:client_detail", args=[client.pk])
-    initial = {"reactivation": True} if request.GET.get("reactivation") else None
+    # A reactivation attempt is a retention touch (domain.md: purposes of activities).
+    initial = (
+        {"reactivation": True, "purpose": ActivityPurpose.RETENTION}
+        if request.GET.get("reactivation")
+        else None
+    )
     form = TouchForm(request.POST or None, client=client, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -48,6 +48,8 @@ class Segment(models.TextChoices):
 HIGH_POTENTIAL = frozenset({Segment.A, Segment.B})
 HIGH_SHARE = frozenset({Segment.A, Segment.C})
 RATED_SEGMENTS = (Segment.A, Segment.B, Segment.C, Segment.D)
+# The segments a head may set by hand (an override never makes a client unrated).
+RATED_SEGMENT_CHOICES = [(s.value, s.label) for s in RATED_SEGMENTS]
 
 
 class AbcClass(models.TextChoices):

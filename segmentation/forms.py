@@ -16,7 +16,7 @@ from django import forms
 from django.core.validators import MinValueValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from segmentation.choices import PotentialMode, Segment, ServingRole
+from segmentation.choices import RATED_SEGMENT_CHOICES, PotentialMode, Segment, ServingRole
 from segmentation.models import SegmentRuleSet
 from segmentation.models.rules import DEFAULT_STRATEGIES, SEGMENT_KEYS
 
@@ -257,7 +257,7 @@ class SegmentOverrideForm(forms.Form):
 
     segment = forms.ChoiceField(
         label=_("Segment"),
-        choices=[(s.value, s.label) for s in (Segment.A, Segment.B, Segment.C, Segment.D)],
+        choices=RATED_SEGMENT_CHOICES,
     )
     reason = forms.CharField(
         label=_("Reason"),

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -58,8 +59,9 @@ class ClientViewSet(_NoDeleteViewSet):
     queryset = Client.objects.none()  # the real one comes from get_queryset, per user
     serializer_class = ClientSerializer
     filterset_class = ClientFilterSet
-    ordering_fields = ["name", "created_at", "updated_at", "region"]
-    ordering = ["name", "id"]
+    # ClientFilterSet sorts (``ordering``, metrics included, empty values last),
+    # as on the list page; DRF's own OrderingFilter would undo it.
+    filter_backends = [DjangoFilterBackend]
 
     def get_queryset(self) -> QuerySet[Client]:
         if getattr(self, "swagger_fake_view", False):

@@ -11,6 +11,7 @@ from crm.models.contacts import Contact
 from crm.models.dossier import DossierNote, NoteVisibility
 from crm.models.estimates import WalletEstimate
 from crm.models.imports import ImportRun
+from crm.models.plans import Period, PeriodKind, PlanLevel, SalesForecast, SalesPlan
 from crm.models.sales import Deal, Product, ProductGroup, ShipmentLine
 from crm.models.surveys import SCORE_RANGES, SurveyAnswer, SurveyKind
 from crm.models.work import Activity, Task
@@ -28,8 +29,13 @@ __all__ = [
     "ImportRun",
     "NoteVisibility",
     "OwnershipChange",
+    "Period",
+    "PeriodKind",
+    "PlanLevel",
     "Product",
     "ProductGroup",
+    "SalesForecast",
+    "SalesPlan",
     "ShipmentLine",
     "SurveyAnswer",
     "SurveyKind",

@@ -156,7 +156,8 @@ def activity_log(
                 client=client,
                 title=next_step.title,
                 due_on=next_step.due_on,
-                kind=TaskKind.TOUCH,
+                # The next step of a reactivation attempt is the next reactivation step.
+                kind=TaskKind.REACTIVATION if reactivation is not None else TaskKind.TOUCH,
                 assignee=next_step.assignee,
                 description=summary,
             )

@@ -17,7 +17,7 @@ from crm.choices import SalesType
 from crm.models import Client
 from segmentation import forms as rule_forms
 from segmentation.choices import (
-    RATED_SEGMENTS,
+    RATED_SEGMENT_CHOICES,
     AbcClass,
     LifecycleStatus,
     PotentialMode,
@@ -447,5 +447,5 @@ class SegmentOverrideWriteSerializer(serializers.Serializer):
     """Set or change one client's override (heads of the client's team)."""
 
     client = serializers.IntegerField()
-    segment = serializers.ChoiceField(choices=[(x.value, x.label) for x in RATED_SEGMENTS])
+    segment = serializers.ChoiceField(choices=RATED_SEGMENT_CHOICES)
     reason = serializers.CharField(max_length=500)

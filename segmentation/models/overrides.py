@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from segmentation.choices import RATED_SEGMENTS, Segment
+from segmentation.choices import RATED_SEGMENT_CHOICES, RATED_SEGMENTS, Segment
 
 
 class SegmentOverride(models.Model):
@@ -29,7 +29,7 @@ class SegmentOverride(models.Model):
     segment = models.CharField(
         _("segment"),
         max_length=8,
-        choices=[(s.value, s.label) for s in RATED_SEGMENTS],
+        choices=RATED_SEGMENT_CHOICES,
     )
     reason = models.CharField(_("reason"), max_length=500)
     set_by = models.ForeignKey(

@@ -37,7 +37,8 @@ class ClientMetricSnapshot(models.Model):
         "crm.Client",
         verbose_name=_("client"),
         on_delete=models.CASCADE,
-        related_name="+",
+        # The client list sorts and filters clients by their row in a run.
+        related_name="metric_snapshots",
         db_constraint=False,
         db_index=False,
     )

@@ -257,10 +257,10 @@ def test_the_card_shows_the_timeline_newest_first_and_capped(
     http = as_user(km_anna)
     card = reverse("crm:client_detail", args=[anna_client.pk])
     add(2)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(25):
         http.get(card)
     add(20)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(25):
         body = http.get(card).content.decode()
     shown = re.findall(r"touch-(\d+)\s", body)
     assert shown == [str(n) for n in range(10)]  # newest first, capped at ten

@@ -1,9 +1,8 @@
 """A client manager finds a client by part of its INN, logs a call with a next
-step in the dialog, and finds the task on "My tasks"."""
+step in the dialog, and finds the task on "my day" (the home page) and on
+"My tasks"."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pytest
 from django.utils import timezone
@@ -18,7 +17,7 @@ def test_log_a_call_with_a_next_step_from_the_client_list(page, screenshot, comp
     client = ClientFactory(name="ООО «Василёк»", owner=km_anna, inn=inn_with_checksum("503412345"))
     ClientFactory(name="ООО «Лютик»", owner=km_anna)
     contact = ContactFactory(client=client, full_name="Мария Соколова")
-    due = timezone.localdate() + dt.timedelta(days=3)
+    due = timezone.localdate()  # due today: "my day" lists what is due today and overdue
 
     page.goto("/accounts/login/")
     page.get_by_label("E-mail address").fill(km_anna.email)
@@ -46,7 +45,14 @@ def test_log_a_call_with_a_next_step_from_the_client_list(page, screenshot, comp
 
     page.get_by_text("Touch logged.").wait_for()
     assert "q=" in page.url
-    page.get_by_role("link", name="My tasks").click()
+    page.get_by_role("link", name="Home", exact=True).click()
+    tasks_due = page.locator("#day-tasks")
+    day_row = tasks_due.get_by_role("row").filter(has_text="Send the offer for the autumn order")
+    day_row.wait_for()
+    assert client.name in day_row.inner_text()
+    assert tasks_due.get_by_role("button", name="Done").count() == 1
+    screenshot("my-day-task")
+    page.goto("/clients/tasks/")
     page.get_by_role("heading", name="My tasks").wait_for()
     task_row = page.get_by_role("row").filter(has_text="Send the offer for the autumn order")
     task_row.wait_for()

@@ -1,0 +1,41 @@
+"""Reads of the client card and its API: header facts, revenue chart, shares,
+white space, the holding roll-up, the org chart and the card's history.
+
+Every function takes a client the caller has already fetched through the
+access scope (``client_get_visible``); the holding roll-up re-applies the
+scope to the subsidiaries. Each read is a fixed number of queries, whatever
+the size of the client's history.
+"""
+
+from crm.selectors.card.chart import CHART_MONTHS, RevenueChart, client_revenue_chart
+from crm.selectors.card.contacts import OrgNode, client_org_chart
+from crm.selectors.card.header import CardHeader, card_header, client_metrics
+from crm.selectors.card.history import client_field_history, client_segment_history
+from crm.selectors.card.holdings import HoldingRollup, holding_rollup
+from crm.selectors.card.shares import (
+    WHITE_SPACE_MIN_PEERS,
+    WHITE_SPACE_MIN_SHARE,
+    WhiteSpace,
+    client_group_shares,
+    client_white_space,
+)
+
+__all__ = [
+    "CHART_MONTHS",
+    "WHITE_SPACE_MIN_PEERS",
+    "WHITE_SPACE_MIN_SHARE",
+    "CardHeader",
+    "HoldingRollup",
+    "OrgNode",
+    "RevenueChart",
+    "WhiteSpace",
+    "card_header",
+    "client_field_history",
+    "client_group_shares",
+    "client_metrics",
+    "client_org_chart",
+    "client_revenue_chart",
+    "client_segment_history",
+    "client_white_space",
+    "holding_rollup",
+]

@@ -1,0 +1,150 @@
+"""The client card: history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.models import User
+from crm.models import Client
+from segmentation.choices import LifecycleStatus, RunStatus, Segment
+from segmentation.models import (
+    ClientMetricSnapshot,
+)
+
+# Entries of the card's field history.
+FIELD_HISTORY_ENTRIES = 30
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    as_of: dt.date
+    segment: str
+    status: str
+    previous: str
+
+    @property
+    def segment_label(self) -> str:
+        return str(Segment(self.segment).label) if self.segment in Segment.values else self.segment
+
+    @property
+    def status_label(self) -> str:
+        if self.status in LifecycleStatus.values:
+            return str(LifecycleStatus(self.status).label)
+        return self.status
+
+
+def client_segment_history(*, client: Client) -> list[SegmentChange]:
+    """The client's segment per stored good run, where it changed; newest first.
+
+    One query over the client's snapshots (the (client, run) index).
+    """
+    rows = (
+        ClientMetricSnapshot.objects.filter(client=client, run__status=RunStatus.SUCCEEDED)
+        .order_by("run__as_of", "run_id")
+        .values_list("run__as_of", "segment", "status")
+    )
+    changes: list[SegmentChange] = []
+    previous = ""
+    for as_of, segment, status in rows:
+        if segment != previous:
+            changes.append(
+                SegmentChange(as_of=as_of, segment=segment, status=status, previous=previous)
+            )
+            previous = segment
+    changes.reverse()
+    return changes
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: dt.datetime
+    user: User | None
+    kind: str  # "+" created, "~" changed, "-" deleted
+    changes: list[FieldChange]
+
+
+# Fields people read in the card's history; bookkeeping fields are left out.
+_HISTORY_SKIP = {"id", "created_at", "merged_into"}
+
+
+def client_field_history(*, client: Client) -> list[HistoryEntry]:
+    """Who changed which field of the card and when, newest first (django-simple-history).
+
+    Two queries: the latest records (one more to diff the oldest shown), and
+    the names behind changed owner and holding ids.
+    """
+    records = list(
+        client.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : FIELD_HISTORY_ENTRIES + 1
+        ]
+    )
+    fields = [
+        f
+        for f in Client._meta.concrete_fields
+        if f.name not in _HISTORY_SKIP and f.name not in ("updated_at", "version")
+    ]
+    raw: list[tuple[Any, list[tuple[Any, object, object]]]] = []
+    user_ids: set[int] = set()
+    client_ids: set[int] = set()
+    for index, record in enumerate(records[:FIELD_HISTORY_ENTRIES]):
+        older = records[index + 1] if index + 1 < len(records) else None
+        changed = []
+        for model_field in fields:
+            new = getattr(record, model_field.attname, None)
+            old = getattr(older, model_field.attname, None) if older is not None else None
+            if older is not None and old == new:
+                continue
+            if older is None and new in (None, ""):
+                continue
+            changed.append((model_field, old, new))
+            if model_field.name == "owner":
+                user_ids.update(v for v in (old, new) if isinstance(v, int))
+            elif model_field.name == "parent":
+                client_ids.update(v for v in (old, new) if isinstance(v, int))
+        raw.append((record, changed))
+    names: dict[tuple[str, int], str] = {}
+    if user_ids:
+        for user in User.objects.filter(pk__in=user_ids):
+            names[("owner", user.pk)] = str(user)
+    if client_ids:
+        for pk, name in Client.objects.filter(pk__in=client_ids).values_list("pk", "name"):
+            names[("parent", pk)] = name
+
+    def shown(model_field: Any, value: object) -> str:
+        if value is None or value == "":
+            return "—"
+        if model_field.name in ("owner", "parent") and isinstance(value, int):
+            return names.get((model_field.name, value), f"#{value}")
+        if model_field.choices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        return str(value)
+
+    entries = []
+    for record, changed in raw:
+        if record.history_type != "+" and not changed:
+            continue  # a save that changed only bookkeeping fields
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                user=record.history_user,
+                kind=record.history_type,
+                changes=[
+                    FieldChange(
+                        label=str(model_field.verbose_name),
+                        old=shown(model_field, old),
+                        new=shown(model_field, new),
+                    )
+                    for model_field, old, new in changed
+                ],
+            )
+        )
+    return entries

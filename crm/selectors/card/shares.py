@@ -1,0 +1,165 @@
+"""The client card: shares and white space."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from crm.choices import ShareBand
+from crm.models import Client
+from segmentation.models import (
+    ClientGroupShare,
+    ClientMetricSnapshot,
+    MetricRun,
+)
+
+# White space: a product group counts as "bought by most peers" when MORE than
+# this fraction of the client's peers (same segment and industry in the run)
+# bought it over the run's trailing 12 months.
+WHITE_SPACE_MIN_SHARE = Decimal("0.5")
+# Below this many peers a majority says nothing: no white space is shown.
+WHITE_SPACE_MIN_PEERS = 3
+
+
+@dataclass(frozen=True)
+class GroupShare:
+    """The client's revenue, wallet and share of wallet in one product group (a run's row)."""
+
+    group_id: int
+    name: str
+    revenue_12m: Decimal
+    wallet: Decimal | None
+    share: Decimal | None
+    band: str
+
+    @property
+    def percent(self) -> Decimal | None:
+        return None if self.share is None else (self.share * 100).quantize(Decimal("0.1"))
+
+    @property
+    def band_label(self) -> str:
+        return str(ShareBand(self.band).label) if self.band else ""
+
+
+def client_group_shares(*, client: Client, run: MetricRun | None) -> list[GroupShare]:
+    """The client's figures per product group in ``run``, biggest revenue first (one query)."""
+    if run is None:
+        return []
+    rows = (
+        ClientGroupShare.objects.filter(run=run, client=client)
+        .select_related("product_group")
+        .order_by("-revenue_12m", "product_group__name", "product_group_id")
+    )
+    return [
+        GroupShare(
+            group_id=row.product_group_id,
+            name=row.product_group.name,
+            revenue_12m=row.revenue_12m,
+            wallet=row.wallet,
+            share=row.share_of_wallet,
+            band=row.share_band,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class WhiteSpaceGroup:
+    group_id: int
+    name: str
+    buyers: int
+    peers: int
+
+    @property
+    def share(self) -> Decimal:
+        return Decimal(self.buyers) / Decimal(self.peers)
+
+    @property
+    def percent(self) -> int:
+        return int((self.share * 100).to_integral_value())
+
+
+@dataclass(frozen=True)
+class WhiteSpace:
+    """Product groups most peers buy and the client does not.
+
+    ``reason`` says why nothing could be worked out (no run, no industry,
+    too few peers); empty when ``groups`` is the answer.
+    """
+
+    peers: int
+    groups: list[WhiteSpaceGroup]
+    reason: str = ""
+    segment: str = ""
+    industry: str = ""
+    min_share: Decimal = WHITE_SPACE_MIN_SHARE
+    min_peers: int = WHITE_SPACE_MIN_PEERS
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+
+def client_white_space(
+    *, client: Client, run: MetricRun | None, snapshot: ClientMetricSnapshot | None
+) -> WhiteSpace:
+    """Groups the client did not buy in the run's 12 months that more than
+    WHITE_SPACE_MIN_SHARE of its peers did.
+
+    Peers: the other clients with the same segment in the run and the same
+    industry. "Bought" means a positive line of the group within the run's
+    trailing 12 months (``skus_12m > 0``, as ``groups_12m`` counts). Set-wise:
+    one count of peers and one grouped count of buyers per group over the
+    run's group rows, whatever the number of peers.
+    """
+    if run is None or snapshot is None:
+        return WhiteSpace(0, [], reason=_("No metric run has covered this client yet."))
+    if not client.industry:
+        return WhiteSpace(
+            0, [], reason=_("The client's industry is not set, so it has no peers to compare.")
+        )
+    peers = ClientMetricSnapshot.objects.filter(
+        run=run, segment=snapshot.segment, client__industry=client.industry
+    ).exclude(client_id=client.pk)
+    peer_count = peers.count()
+    if peer_count < WHITE_SPACE_MIN_PEERS:
+        return WhiteSpace(
+            peer_count,
+            [],
+            reason=_(
+                "Too few clients of the same segment and industry to compare with "
+                "(%(count)s; at least %(minimum)s are needed)."
+            )
+            % {"count": peer_count, "minimum": WHITE_SPACE_MIN_PEERS},
+            segment=snapshot.segment,
+            industry=client.industry,
+        )
+    # More than min_share of the peers: buyers > peers × share, i.e. buyers > floor(…).
+    at_least_more_than = math.floor(Decimal(peer_count) * WHITE_SPACE_MIN_SHARE)
+    bought_by_client = ClientGroupShare.objects.filter(
+        run=run, client=client, skus_12m__gt=0
+    ).values("product_group_id")
+    rows = (
+        ClientGroupShare.objects.filter(
+            run=run, skus_12m__gt=0, client_id__in=peers.values("client_id")
+        )
+        .exclude(product_group_id__in=bought_by_client)
+        .values("product_group_id", "product_group__name")
+        .annotate(buyers=Count("client_id", distinct=True))
+        .filter(buyers__gt=at_least_more_than)
+        .order_by("-buyers", "product_group__name", "product_group_id")
+    )
+    groups = [
+        WhiteSpaceGroup(
+            group_id=row["product_group_id"],
+            name=row["product_group__name"],
+            buyers=row["buyers"],
+            peers=peer_count,
+        )
+        for row in rows
+    ]
+    return WhiteSpace(peer_count, groups, segment=snapshot.segment, industry=client.industry)

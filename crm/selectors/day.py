@@ -1,0 +1,280 @@
+"""'My day': the work lists of the home page, each row one click from its action.
+
+Every list is the segmentation work list (segmentation.selectors: overdue
+touches by the service standard, sleeping and lost clients, unrated
+clients) narrowed to the user's own book (owned or granted with edit
+rights), or, for a head who asks for it, the lists of their teams as the
+segmentation selectors scope them. Each section reads its first rows plus
+one: the count costs a query only when the list is longer than it shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from accounts.choices import Role
+from accounts.models import User
+from accounts.selectors import clients_visible_to, users_managed_by
+from crm.choices import TaskKind, TaskStatus
+from crm.models import Client, ClientGrant, Deal, Task
+from crm.selectors.deals import deals_closing
+from segmentation import selectors as work_lists
+from segmentation.choices import LifecycleStatus
+from segmentation.models import ClientMetricSnapshot
+
+# Rows a section shows on the home page; "show all" leads to the full list.
+SECTION_LIMIT = 20
+# A reactivation attempt takes the client off the "to reactivate" list for
+# this many days: time for the client to answer (an order ends the lapse at
+# the next metric run). Without an order it comes back for another try.
+REACTIVATION_PAUSE_DAYS = 30
+
+SCOPE_MINE = "mine"
+SCOPE_TEAM = "team"
+SECTIONS = ("overdue", "tasks", "reactivation", "attempted", "unrated", "deals")
+
+
+@dataclass
+class Section:
+    """One list of "my day": its first rows and how many there are in all."""
+
+    key: str
+    rows: list[Any]
+    count: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.rows)
+
+
+def _section(key: str, rows: QuerySet[Any], *, count: bool = True) -> Section:
+    """The first SECTION_LIMIT rows and the count: a query only when there are more
+    (``count=False``: the count is left at -1 for the caller to fill)."""
+    listed = list(rows[: SECTION_LIMIT + 1])
+    if len(listed) <= SECTION_LIMIT:
+        return Section(key=key, rows=listed, count=len(listed))
+    return Section(key=key, rows=listed[:SECTION_LIMIT], count=rows.count() if count else -1)
+
+
+def book_of(*, user: User) -> QuerySet[Client]:
+    """The user's own book: clients they own or hold an edit grant on."""
+    granted = ClientGrant.objects.active().filter(user=user, level="edit").values("client_id")
+    return Client.objects.filter(Q(owner=user) | Q(pk__in=granted), merged_into__isnull=True)
+
+
+def default_scope(*, user: User) -> str:
+    return SCOPE_TEAM if user.is_head else SCOPE_MINE
+
+
+def _narrow(
+    rows: QuerySet[ClientMetricSnapshot], *, user: User, scope: str
+) -> QuerySet[ClientMetricSnapshot]:
+    if scope == SCOPE_TEAM and user.is_head:
+        return rows  # the segmentation selectors already scope to what the head sees
+    return rows.filter(client_id__in=book_of(user=user).values("id"))
+
+
+def overdue_touches(*, user: User, scope: str, today: dt.date) -> QuerySet[ClientMetricSnapshot]:
+    """Rated clients past their segment's touch standard, never touched first."""
+    return _narrow(work_lists.overdue_touches(user, today), user=user, scope=scope)
+
+
+def _last_attempt() -> Subquery:
+    """When the client's latest reactivation attempt (a non-cancelled reactivation
+    task, as the metric engine counts it) was made."""
+    attempts = (
+        Task.objects.filter(client_id=OuterRef("client_id"), kind=TaskKind.REACTIVATION)
+        .exclude(status=TaskStatus.CANCELLED)
+        .order_by("-created_at")
+    )
+    return Subquery(attempts.values("created_at")[:1], output_field=DateTimeField())
+
+
+def sleeping_and_lost(*, user: User, scope: str) -> QuerySet[ClientMetricSnapshot]:
+    """The reactivation list of segmentation, each row with ``last_attempt_at``: when
+    its latest reactivation attempt was made (None: never)."""
+    rows = _narrow(work_lists.sleeping_and_lost(user), user=user, scope=scope)
+    return rows.annotate(last_attempt_at=_last_attempt())
+
+
+def _pause_start(now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(days=REACTIVATION_PAUSE_DAYS)
+
+
+def _waiting() -> Q:
+    """Attempted within the pause: the client has time to answer with an order."""
+    return Q(last_attempt_at__gte=_pause_start())
+
+
+def _not_waiting() -> Q:
+    return Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=_pause_start())
+
+
+def to_reactivate(rows: QuerySet[ClientMetricSnapshot]) -> QuerySet[ClientMetricSnapshot]:
+    """Of ``sleeping_and_lost``: those not waiting; sleeping clients first, then lost
+    ones, the most recently lapsed first in each."""
+    sleeping_first = Case(
+        When(status=LifecycleStatus.SLEEPING, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return (
+        rows.filter(_not_waiting())
+        .annotate(lapse_order=sleeping_first)
+        .order_by("lapse_order", "days_since_last_order", "client__name", "client_id")
+    )
+
+
+def attempted_recently(rows: QuerySet[ClientMetricSnapshot]) -> QuerySet[ClientMetricSnapshot]:
+    """Of ``sleeping_and_lost``: those waiting after an attempt, the latest attempt first."""
+    latest_first = F("last_attempt_at").desc()
+    return rows.filter(_waiting()).order_by(latest_first, "client__name", "client_id")
+
+
+def unrated(*, user: User, scope: str) -> QuerySet[ClientMetricSnapshot]:
+    """'Find out the wallet': unrated clients, biggest buyers first."""
+    return _narrow(work_lists.unrated_clients(user), user=user, scope=scope)
+
+
+def tasks_due(
+    *, user: User, today: dt.date, visible: QuerySet[Client] | None = None
+) -> QuerySet[Task]:
+    """The user's open tasks due today or earlier (on clients they still see), oldest first."""
+    visible = clients_visible_to(user=user) if visible is None else visible
+    return (
+        Task.objects.filter(assignee=user, status=TaskStatus.OPEN, due_on__lte=today)
+        .filter(Q(client__isnull=True) | Q(client__in=visible.values("id")))
+        .select_related("client", "created_by")
+        .order_by("due_on", "id")
+    )
+
+
+def team_of(*, user: User) -> QuerySet[User]:
+    """A head and the people of the teams they head."""
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=users_managed_by(user=user).values("id")))
+
+
+def deals_to_close(
+    *,
+    user: User,
+    scope: str,
+    today: dt.date,
+    visible: QuerySet[Client] | None = None,
+    team: QuerySet[User] | None = None,
+) -> QuerySet[Deal]:
+    """Open deals closing this month or late: the user's, or (team scope) their people's."""
+    owners = None
+    if scope == SCOPE_TEAM and user.is_head:
+        owners = team_of(user=user) if team is None else team
+    return deals_closing(owners=owners, user=user, today=today, visible=visible)
+
+
+def editable_client_ids(*, user: User, team: QuerySet[User], client_ids: list[int]) -> set[int]:
+    """Of the given clients, those a head may change: owned by their people or granted."""
+    if user.is_admin:
+        return set(client_ids)
+    granted = ClientGrant.objects.active().filter(user=user, level="edit").values("client_id")
+    return set(
+        Client.objects.filter(pk__in=client_ids)
+        .filter(Q(owner_id__in=team.values("id")) | Q(pk__in=granted))
+        .values_list("id", flat=True)
+    )
+
+
+def section_rows(*, key: str, user: User, scope: str, today: dt.date) -> QuerySet[Any] | None:
+    """The full list behind a section (for its "show all" page)."""
+    if key == "overdue":
+        return overdue_touches(user=user, scope=scope, today=today)
+    if key == "reactivation":
+        return to_reactivate(sleeping_and_lost(user=user, scope=scope))
+    if key == "attempted":
+        return attempted_recently(sleeping_and_lost(user=user, scope=scope))
+    if key == "unrated":
+        return unrated(user=user, scope=scope)
+    if key == "deals":
+        return deals_to_close(user=user, scope=scope, today=today)
+    if key == "tasks":
+        return tasks_due(user=user, today=today)
+    return None
+
+
+def with_touch_due(rows: list[ClientMetricSnapshot]) -> list[ClientMetricSnapshot]:
+    """Each overdue row with ``touch_due``: the day its touch was due."""
+    for row in rows:
+        row.touch_due = work_lists.touch_due_on(row)  # type: ignore[attr-defined]
+    return rows
+
+
+def with_reactivator(rows: list[ClientMetricSnapshot]) -> list[ClientMetricSnapshot]:
+    """Each row with ``reactivator``: the role that wins this kind of client back."""
+    labels = dict(Role.choices)
+    for row in rows:
+        role = work_lists.REACTIVATOR_ROLE.get(row.sales_type)  # type: ignore[call-overload]
+        row.reactivator = labels.get(role, "") if role else ""  # type: ignore[attr-defined]
+    return rows
+
+
+def my_clients_count(*, user: User) -> int:
+    return Client.objects.filter(owner=user, merged_into__isnull=True).count()
+
+
+def _reactivation_sections(rows: QuerySet[ClientMetricSnapshot]) -> tuple[Section, Section]:
+    """Both halves of the reactivation list; one count query covers both when needed."""
+    todo = _section("reactivation", to_reactivate(rows), count=False)
+    waiting = _section("attempted", attempted_recently(rows), count=False)
+    if todo.count < 0 or waiting.count < 0:
+        counts = rows.aggregate(
+            todo=Count("id", filter=_not_waiting()), waiting=Count("id", filter=_waiting())
+        )
+        todo.count = len(todo.rows) if todo.count >= 0 else counts["todo"]
+        waiting.count = len(waiting.rows) if waiting.count >= 0 else counts["waiting"]
+    with_reactivator(todo.rows)
+    return todo, waiting
+
+
+def my_day(
+    *,
+    user: User,
+    scope: str,
+    today: dt.date | None = None,
+    visible: QuerySet[Client] | None = None,
+    team: QuerySet[User] | None = None,
+) -> dict[str, Section]:
+    """Every section of the home page, in a fixed number of queries.
+
+    ``visible`` (the user's client scope) and ``team`` (a head's people) may be
+    given when the caller has them. Without a metric run the segmentation
+    lists are empty (and cost nothing).
+    """
+    today = today or timezone.localdate()
+    visible = clients_visible_to(user=user) if visible is None else visible
+    sections = {
+        "overdue": _section("overdue", overdue_touches(user=user, scope=scope, today=today))
+    }
+    with_touch_due(sections["overdue"].rows)
+    sections["tasks"] = _section("tasks", tasks_due(user=user, today=today, visible=visible))
+    todo, waiting = _reactivation_sections(sleeping_and_lost(user=user, scope=scope))
+    sections["reactivation"], sections["attempted"] = todo, waiting
+    sections["unrated"] = _section("unrated", unrated(user=user, scope=scope))
+    sections["deals"] = _section(
+        "deals", deals_to_close(user=user, scope=scope, today=today, visible=visible, team=team)
+    )
+    return sections

@@ -1,0 +1,317 @@
+"""'My day' (the home page): each section lists the right rows of the user's own
+book, or of a head's teams, from a real metric run on hand-made shipments,
+with its action one click away and a bounded number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.choices import ActivityPurpose, TaskKind, TaskStatus
+from crm.models import Activity, ClientGrant, Deal, Task
+from segmentation.services import segment_rule_set_save
+from tests.factories import ClientFactory
+from tests.segmentation._data import line, run, wallet
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+HOME = reverse("home")
+
+
+def ago(days: int) -> dt.date:
+    return TODAY - dt.timedelta(days=days)
+
+
+def touch(client, days_ago: int) -> Activity:
+    noon = timezone.make_aware(dt.datetime.combine(ago(days_ago), dt.time(12)))
+    return Activity.objects.create(
+        client=client,
+        kind="call",
+        occurred_at=noon,
+        performed_by=client.owner,
+        entered_by=client.owner,
+        summary="touch",
+    )
+
+
+def key_client(owner, name, *, touched_days_ago: int | None = None):
+    """Segment A (wallet 2 M, revenue 300 k; the standard: a touch every 14 days)."""
+    client = ClientFactory(owner=owner, name=name)
+    wallet(client, 2_000_000, year=TODAY.year)
+    line(client, ago(10), 300_000)
+    if touched_days_ago is not None:
+        touch(client, touched_days_ago)
+    return client
+
+
+def lapsed(owner, name, days: int, amount: int = 500):
+    """One order ``days`` ago: sleeping after 90 days, lost after 365 (no wallet: unrated)."""
+    client = ClientFactory(owner=owner, name=name)
+    line(client, ago(days), amount)
+    return client
+
+
+def task(user, title, due, **kw):
+    return Task.objects.create(
+        title=title, due_on=due, assignee=user, created_by=kw.pop("created_by", user), **kw
+    )
+
+
+def deal(client, title, close_on, stage="proposal", **kw):
+    return Deal.objects.create(
+        client=client,
+        owner=client.owner,
+        kind="new_business",
+        title=title,
+        stage=stage,
+        amount=Decimal(kw.pop("amount", 1000)),
+        expected_close_on=close_on,
+        **kw,
+    )
+
+
+@pytest.fixture
+def amount_rules(head_vera):
+    """Wallet ≥ 1 M is high potential, so a segment follows from wallet and revenue."""
+    return segment_rule_set_save(
+        changes={"potential_mode": "amount", "potential_value": Decimal(1_000_000)},
+        acting_user=head_vera,
+        comment="fixed threshold for tests",
+    )
+
+
+@pytest.fixture
+def day_data(company, amount_rules, km_anna, km_boris, outsider):
+    c = {
+        "overdue": key_client(km_anna, "Key, touched 20 days ago", touched_days_ago=20),
+        "fresh": key_client(km_anna, "Key, touched 5 days ago", touched_days_ago=5),
+        "sleeping": lapsed(km_anna, "Sleeping 100 days", 100),
+        "lost": lapsed(km_anna, "Lost 400 days", 400),
+        "unrated": lapsed(km_anna, "Unrated buyer", 5, amount=5000),
+        "granted": lapsed(km_boris, "Boris's, granted to Anna", 110),
+        "read_only": lapsed(outsider, "Outsider's, read by Anna", 120),
+        "boris": lapsed(km_boris, "Boris's sleeping", 130),
+    }
+    ClientGrant.objects.create(client=c["granted"], user=km_anna, reason="co_owner", level="edit")
+    ClientGrant.objects.create(client=c["read_only"], user=km_anna, reason="support", level="read")
+    task(km_anna, "Call back today", TODAY, client=c["fresh"])
+    task(km_anna, "Send the contract (late)", ago(2), client=c["overdue"])
+    task(km_anna, "Next week", TODAY + dt.timedelta(days=7))
+    task(km_anna, "Done already", ago(1), status=TaskStatus.DONE)
+    task(km_boris, "Boris's task", TODAY)
+    month_start = TODAY.replace(day=1)
+    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+    deal(c["fresh"], "Closes this month", month_start, amount=2_500_000)
+    deal(c["overdue"], "Should have closed", month_start - dt.timedelta(days=5))
+    deal(c["fresh"], "Next month", next_month)
+    deal(c["fresh"], "Won already", month_start, stage="won", closed_on=TODAY)
+    deal(c["boris"], "Boris's deal", month_start)
+    run(TODAY)
+    return c
+
+
+def names(section) -> list[str]:
+    return [row.client.name for row in section.rows]
+
+
+def test_a_manager_sees_the_lists_of_her_own_book(day_data, as_user, km_anna):
+    response = as_user(km_anna).get(HOME)
+    assert response.status_code == 200
+    sections = response.context["sections"]
+    assert names(sections["overdue"]) == ["Key, touched 20 days ago"]
+    assert sections["overdue"].rows[0].touch_due == ago(20) + dt.timedelta(days=14)
+    # Sleeping first, the most recently lapsed first; then lost. The read grant is not her book.
+    assert names(sections["reactivation"]) == [
+        "Sleeping 100 days",
+        "Boris's, granted to Anna",
+        "Lost 400 days",
+    ]
+    assert [r.reactivator for r in sections["reactivation"].rows] == ["Development specialist"] * 3
+    assert names(sections["unrated"]) == [
+        "Unrated buyer",
+        "Boris's, granted to Anna",
+        "Sleeping 100 days",
+        "Lost 400 days",
+    ]
+    assert [t.title for t in sections["tasks"].rows] == [
+        "Send the contract (late)",
+        "Call back today",
+    ]
+    assert [d.title for d in sections["deals"].rows] == ["Should have closed", "Closes this month"]
+    assert {key: s.count for key, s in sections.items()} == {
+        "overdue": 1,
+        "tasks": 2,
+        "reactivation": 3,
+        "attempted": 0,
+        "unrated": 4,
+        "deals": 2,
+    }
+    body = response.content.decode()
+    c = day_data
+    # Each row one click from its action.
+    assert f'hx-get="{reverse("crm:touch_create", args=[c["overdue"].pk])}"' in body
+    assert f"{reverse('crm:touch_create', args=[c['sleeping'].pk])}?reactivation=1" in body
+    assert reverse("crm:estimate_create", args=[c["unrated"].pk]) in body
+    late = Task.objects.get(title="Send the contract (late)")
+    assert reverse("crm:task_status", args=[late.pk, "complete"]) in body
+    assert reverse("crm:task_edit", args=[late.pk]) in body
+    assert reverse("crm:deal_move", args=[Deal.objects.get(title="Closes this month").pk]) in body
+    assert "2,500,000\u00a0₽" in body
+    for hidden in ("Outsider&#x27;s, read by Anna", "Boris&#x27;s sleeping", "Boris&#x27;s task"):
+        assert hidden not in body
+
+
+def test_a_head_sees_the_lists_of_his_teams_or_his_own_book(day_data, as_user, head_gleb):
+    http = as_user(head_gleb)
+    team = http.get(HOME)
+    assert team.context["scope"] == "team"
+    sections = team.context["sections"]
+    assert names(sections["reactivation"]) == [
+        "Sleeping 100 days",
+        "Boris's, granted to Anna",
+        "Boris's sleeping",
+        "Lost 400 days",
+    ]
+    assert sorted(d.title for d in sections["deals"].rows) == [
+        "Boris's deal",
+        "Closes this month",
+        "Should have closed",
+    ]
+    assert sections["tasks"].rows == []  # tasks are always one's own
+    # The head keeps the team panels.
+    assert team.context["book_sizes"] and "Estimates to verify" in {
+        p.title for p in team.context["panels"]
+    }
+    assert "Books of my teams" in team.content.decode()
+    mine = http.get(HOME, {"scope": "mine"}).context["sections"]
+    assert all(s.count == 0 for s in mine.values())
+
+
+def test_an_outsider_sees_nothing_of_other_books(day_data, as_user, outsider):
+    sections = as_user(outsider).get(HOME).context["sections"]
+    assert names(sections["reactivation"]) == ["Outsider's, read by Anna"]
+    assert sections["deals"].rows == [] and sections["overdue"].rows == []
+    # A manager cannot widen the scope.
+    widened = as_user(outsider).get(HOME, {"scope": "team"})
+    assert widened.context["scope"] == "mine"
+
+
+def test_a_reactivation_attempt_moves_the_client_to_waiting(day_data, as_user, km_anna):
+    client = day_data["sleeping"]
+    http = as_user(km_anna)
+    url = reverse("crm:touch_create", args=[client.pk]) + "?reactivation=1"
+    dialog = http.get(url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/")
+    form = dialog.context["form"]
+    assert form["reactivation"].value() is True
+    assert form["purpose"].value() == ActivityPurpose.RETENTION
+    due = TODAY + dt.timedelta(days=3)
+    response = http.post(
+        url,
+        {
+            "kind": "call",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "purpose": "retention",
+            "initiated_by": "us",
+            "summary": "Asked why they stopped ordering",
+            "reactivation": "on",
+            "lapse_side": "ours",
+            "lapse_reason": "Late deliveries",
+            "next_title": "Send the new price list",
+            "next_due_on": due.isoformat(),
+            "next": HOME,
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == HOME
+    activity = Activity.objects.get(client=client)
+    assert activity.purpose == ActivityPurpose.RETENTION
+    attempt, next_step = Task.objects.filter(client=client).order_by("id")
+    assert (attempt.kind, attempt.status) == (TaskKind.REACTIVATION, TaskStatus.DONE)
+    assert "Late deliveries" in attempt.description
+    assert (next_step.kind, next_step.status, next_step.due_on) == (
+        TaskKind.REACTIVATION,
+        TaskStatus.OPEN,
+        due,
+    )
+    sections = http.get(HOME).context["sections"]
+    assert "Sleeping 100 days" not in names(sections["reactivation"])
+    assert names(sections["attempted"]) == ["Sleeping 100 days"]
+    assert timezone.localdate(sections["attempted"].rows[0].last_attempt_at) == TODAY
+    # An attempt older than the pause brings the client back for another try.
+    from crm.selectors.day import REACTIVATION_PAUSE_DAYS
+
+    long_ago = timezone.now() - dt.timedelta(days=REACTIVATION_PAUSE_DAYS + 1)
+    Task.objects.filter(client=client).update(created_at=long_ago)
+    sections = http.get(HOME).context["sections"]
+    assert "Sleeping 100 days" in names(sections["reactivation"])
+    assert sections["attempted"].count == 0
+
+
+def test_tasks_are_done_from_my_day(day_data, as_user, km_anna):
+    late = Task.objects.get(title="Send the contract (late)")
+    http = as_user(km_anna)
+    response = http.post(
+        reverse("crm:task_status", args=[late.pk, "complete"]), {"next": HOME}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == HOME
+    assert [t.title for t in response.context["sections"]["tasks"].rows] == ["Call back today"]
+
+
+def test_without_a_metric_run_the_page_says_so_calmly(company, as_user, km_anna):
+    ClientFactory(owner=km_anna)
+    response = as_user(km_anna).get(HOME)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "No touch is overdue." in body and "Every client has a verified wallet." in body
+    assert as_user(km_anna).get(HOME, {"show": "overdue"}).status_code == 200
+
+
+@pytest.fixture
+def busy_day(company, amount_rules, km_anna, km_boris):
+    """More rows than a section shows, in every section, for Anna and for Boris."""
+    for owner in (km_anna, km_boris):
+        for i in range(24):
+            key_client(owner, f"{owner.first_name} key {i:02}", touched_days_ago=30)
+            sleeping = lapsed(owner, f"{owner.first_name} sleeping {i:02}", 100 + i)
+            tried = lapsed(owner, f"{owner.first_name} tried {i:02}", 100 + i)
+            task(owner, f"Task {i}", ago(i % 3), client=sleeping)
+            task(
+                owner, f"Tried {i}", ago(1), client=tried, kind=TaskKind.REACTIVATION, status="done"
+            )
+            deal(sleeping, f"Deal {i}", TODAY.replace(day=1) + dt.timedelta(days=i % 20))
+    run(TODAY)
+
+
+def test_my_day_keeps_a_bounded_number_of_queries(
+    busy_day, as_user, km_anna, head_gleb, django_assert_max_num_queries
+):
+    anna = as_user(km_anna)
+    with django_assert_max_num_queries(25):
+        response = anna.get(HOME)
+    sections = response.context["sections"]
+    for key in ("overdue", "tasks", "reactivation", "attempted", "unrated", "deals"):
+        assert sections[key].count == (48 if key == "unrated" else 24), key
+        assert len(sections[key].rows) == 20 and sections[key].more, key
+    assert "Show all 24" in response.content.decode()
+    gleb = as_user(head_gleb)
+    with django_assert_max_num_queries(42):
+        response = gleb.get(HOME)
+    assert response.context["sections"]["reactivation"].count == 48
+    with django_assert_max_num_queries(16):
+        full = anna.get(HOME, {"show": "reactivation"})
+    assert len(full.context["section"].rows) == 24
+
+
+def test_show_all_pages_through_a_whole_section(busy_day, as_user, km_anna):
+    http = as_user(km_anna)
+    first = http.get(HOME, {"show": "unrated"})
+    assert first.context["page"].paginator.count == 48
+    assert len(first.context["section"].rows) == 48 or first.context["page"].has_next()
+    for key in ("overdue", "tasks", "attempted", "deals"):
+        page = http.get(HOME, {"show": key})
+        assert page.status_code == 200 and page.context["section"].count == 24, key
+    assert http.get(HOME, {"show": "nonsense"}).context.get("sections") is not None
