@@ -7,14 +7,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo test test-here lint format messages check-messages compilemessages clean bench-import bench
+.PHONY: help venv run demo test test-here lint format messages check-messages compilemessages clean bench-import bench-pages bench
 
 help:
 	@echo "make run    - set up from nothing and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   - set up from nothing and run the whole suite on real PostgreSQL, Redis and Chromium"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make bench-import - import 1 000 000 shipment lines on PostgreSQL and print the figures"
-	@echo "make bench  - the metric engine on 50 000 clients and 10 000 000 lines, then bench-import"
+	@echo "make bench-pages - the list, card and \"my day\" over HTTP with gunicorn on 50 000 clients / 10 000 000 lines"
+	@echo "make bench  - the metric engine and the pages on 50 000 clients and 10 000 000 lines, then bench-import"
 
 $(STAMP): pyproject.toml
 	@if [ ! -x "$(PY)" ]; then \
@@ -70,8 +71,12 @@ test-here: $(STAMP)
 bench-import: $(STAMP)
 	CLIENTBASE_SKIP_BROWSER=1 scripts/test-services.sh $(PY) tests/bench/bench_import.py
 
+bench-pages: $(STAMP)
+	CLIENTBASE_SKIP_BROWSER=1 scripts/test-services.sh $(PY) tests/bench/bench_pages.py
+
+# The engine and the pages share one seeded database (seeding takes minutes).
 bench: $(STAMP)
-	CLIENTBASE_SKIP_BROWSER=1 scripts/test-services.sh $(PY) tests/bench/bench_metrics.py
+	CLIENTBASE_SKIP_BROWSER=1 scripts/test-services.sh sh -c '$(PY) tests/bench/bench_metrics.py && $(PY) tests/bench/bench_pages.py'
 	$(MAKE) --no-print-directory bench-import
 
 lint: $(STAMP) check-messages

@@ -179,7 +179,7 @@ class ClientFilterSet(django_filters.FilterSet):
         The rule of ``segmentation.selectors.overdue_touches``, built from its
         parts on the run already read and on this (already scoped) queryset.
         """
-        from segmentation.selectors import _last_touch, _overdue, touch_norms
+        from segmentation.selectors import last_touch_subquery, overdue_condition, touch_norms
 
         if not value:
             return queryset
@@ -190,8 +190,8 @@ class ClientFilterSet(django_filters.FilterSet):
         norms = touch_norms()
         overdue = (
             ClientMetricSnapshot.objects.filter(run=run, segment__in=list(norms))
-            .annotate(last_touch_at=_last_touch(today))
-            .filter(_overdue(norms, today))
+            .annotate(last_touch_at=last_touch_subquery(today))
+            .filter(overdue_condition(norms, today))
         )
         return queryset.filter(pk__in=overdue.values("client_id"))
 

@@ -100,7 +100,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-def _last_touch(until: dt.date) -> Subquery:
+def last_touch_subquery(until: dt.date) -> Subquery:
     """The newest touch of the row's client on or before ``until`` (client, when index)."""
     touches = Activity.objects.filter(
         client_id=OuterRef("client_id"),
@@ -125,7 +125,7 @@ def touch_norms(rule_set: SegmentRuleSet | None = None) -> dict[str, int]:
     }
 
 
-def _overdue(norms: dict[str, int], today: dt.date) -> Q:
+def overdue_condition(norms: dict[str, int], today: dt.date) -> Q:
     """Rows whose last touch is older than their segment's norm (never touched counts)."""
     conditions = []
     with_orders = order_counts_as_touch()
@@ -166,9 +166,10 @@ def overdue_touches(
         snapshots_for(user, run)
         .filter(segment__in=list(norms))
         .annotate(
-            last_touch_at=_last_touch(today), max_days_between_touches=_norm_of_segment(norms)
+            last_touch_at=last_touch_subquery(today),
+            max_days_between_touches=_norm_of_segment(norms),
         )
-        .filter(_overdue(norms, today))
+        .filter(overdue_condition(norms, today))
         .order_by(F("last_touch_at").asc(nulls_first=True), "client__name", "client_id")
     )
 
@@ -345,11 +346,12 @@ def key_accounts_cooling(
         snapshots_for(user, run)
         .filter(segment=key)
         .annotate(
-            last_touch_at=_last_touch(today), max_days_between_touches=_norm_of_segment(norms)
+            last_touch_at=last_touch_subquery(today),
+            max_days_between_touches=_norm_of_segment(norms),
         )
         .annotate(
             touch_overdue=Case(
-                When(_overdue({key: norms[key]}, today), then=Value(True)),
+                When(overdue_condition({key: norms[key]}, today), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),
