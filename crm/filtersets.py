@@ -4,8 +4,7 @@ import re
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -19,16 +18,8 @@ from segmentation.choices import LifecycleStatus, Segment
 from segmentation.models import ClientMetricSnapshot, MetricRun
 
 # Characters people type between the digits of a phone number.
-_PHONE_SEPARATORS = (" ", "-", "(", ")", "+", ".", "\u00a0")
 _PHONE_LIKE = re.compile(r"^[\d\s()+\-.\u00a0]+$")
 MIN_PHONE_DIGITS = 5
-
-
-def _digits_only(expression: Any) -> Any:
-    """The phone column without separators: portable (SQLite and PostgreSQL) REPLACE calls."""
-    for separator in _PHONE_SEPARATORS:
-        expression = Replace(expression, Value(separator), Value(""))
-    return expression
 
 
 class ClientFilterSet(django_filters.FilterSet):
@@ -220,17 +211,18 @@ class ClientFilterSet(django_filters.FilterSet):
             return queryset
         contact_match = Q(full_name__icontains=value) | Q(email__icontains=value)
         contact_match |= Q(phone__icontains=value)
-        contacts: QuerySet[Any] = Contact.objects.all()
         digits = re.sub(r"\D", "", value)
         if _PHONE_LIKE.match(value) and len(digits) >= MIN_PHONE_DIGITS:
             contact_match |= Q(phone_digits__contains=digits)
-            contacts = contacts.alias(phone_digits=_digits_only("phone"))
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(inn__contains=value)
-            | Q(external_id__icontains=value)
-            | Q(pk__in=contacts.filter(contact_match).values("client_id"))
+        contacts = Contact.objects.all()
+        # One id list from two sides, each able to use its own trigram indexes
+        # on PostgreSQL (crm migration 0009); an OR across the client's columns
+        # and a contact subquery would scan every client instead.
+        direct = Client.objects.filter(
+            Q(name__icontains=value) | Q(inn__contains=value) | Q(external_id__icontains=value)
         )
+        via_contacts = contacts.filter(contact_match).order_by().values("client_id")
+        return queryset.filter(pk__in=direct.order_by().values("pk").union(via_contacts, all=True))
 
 
 class ContactFilterSet(django_filters.FilterSet):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -27,6 +25,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -126,17 +126,30 @@ def touch_norms(rule_set: SegmentRuleSet | None = None) -> dict[str, int]:
 
 
 def overdue_condition(norms: dict[str, int], today: dt.date) -> Q:
-    """Rows whose last touch is older than their segment's norm (never touched counts)."""
-    conditions = []
-    with_orders = order_counts_as_touch()
-    for key, days in norms.items():
-        # Overdue when today − last touch > days, i.e. last touch < today − days.
-        cutoff = today - dt.timedelta(days=days)
-        stale = Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=_day_start(cutoff))
-        if with_orders:
-            stale &= Q(last_order_on__isnull=True) | Q(last_order_on__lt=cutoff)
-        conditions.append(Q(segment=key) & stale)
-    return reduce(or_, conditions, Q(pk__in=[]))
+    """Rows whose last touch is older than their segment's norm (never touched counts).
+
+    One comparison per row, ``coalesce(last touch, the epoch) < the segment's
+    cut-off``, so the last-touch subquery is evaluated once per row rather
+    than once per segment and null check.
+    """
+    if not norms:
+        return Q(pk__in=[])
+    # Overdue when today − last touch > days, i.e. last touch < today − days.
+    cutoffs = {key: today - dt.timedelta(days=days) for key, days in norms.items()}
+    touch_cutoff = Case(
+        *(When(segment=key, then=Value(_day_start(day))) for key, day in cutoffs.items()),
+        output_field=DateTimeField(),
+    )
+    never = Value(_day_start(dt.date(1900, 1, 1)), output_field=DateTimeField())
+    stale = Q(LessThan(Coalesce(F("last_touch_at"), never), touch_cutoff))
+    if order_counts_as_touch():
+        order_cutoff = Case(
+            *(When(segment=key, then=Value(day)) for key, day in cutoffs.items()),
+            output_field=DateField(),
+        )
+        no_order = Value(dt.date(1900, 1, 1), output_field=DateField())
+        stale &= Q(LessThan(Coalesce(F("last_order_on"), no_order), order_cutoff))
+    return Q(segment__in=list(norms)) & stale
 
 
 def _norm_of_segment(norms: dict[str, int]) -> Case:

@@ -22,6 +22,7 @@ from crm.demo.vocabulary_people import (
 )
 from crm.demo.vocabulary_texts import ACTIVITY_OUTCOMES, ACTIVITY_SUMMARIES, TASK_TITLES
 from crm.models import Activity, Contact, Task
+from crm.models.contacts import phone_digits
 
 
 class _WorkSteps(_BuilderBase):
@@ -110,6 +111,7 @@ class _WorkSteps(_BuilderBase):
             is_active=rnd.random() < 0.95,
             created_at=self.at(created_day, 11),
         )
+        contact.phone_digits = phone_digits(contact.phone)  # bulk_create skips save()
         contact._history_date = contact.created_at  # type: ignore[attr-defined]
         return contact
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -10,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm import choices
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number, as the search compares them."""
+    return re.sub(r"\D", "", phone or "")
 
 
 class Contact(models.Model):
@@ -25,6 +33,9 @@ class Contact(models.Model):
         _("level"), max_length=20, choices=choices.ContactLevel.choices, blank=True
     )
     phone = models.CharField(_("phone"), max_length=60, blank=True)
+    # The phone without separators, kept by save(): the search finds
+    # "8 916 123" in "+7 (916) 123-45-67" through an index on it.
+    phone_digits = models.CharField(max_length=60, blank=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
     decision_role = models.CharField(
         _("decision role"), max_length=20, choices=choices.DecisionRole.choices, blank=True
@@ -50,7 +61,7 @@ class Contact(models.Model):
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["phone_digits"])
 
     class Meta:
         verbose_name = _("contact")
@@ -64,6 +75,13 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.phone_digits = phone_digits(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_digits"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.reports_to_id is None:

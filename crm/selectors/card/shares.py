@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -23,6 +26,8 @@ from segmentation.models import (
 WHITE_SPACE_MIN_SHARE = Decimal("0.5")
 # Below this many peers a majority says nothing: no white space is shown.
 WHITE_SPACE_MIN_PEERS = 3
+# How long a run's cohort counts stay cached (a run's rows never change).
+WHITE_SPACE_CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,42 @@ class WhiteSpace:
         return not self.reason
 
 
+def _cohort_groups(
+    run: MetricRun, segment: str, industry: str
+) -> tuple[int, list[tuple[int, str, int]]]:
+    """(clients, [(group id, name, buyers)]) of a run's segment × industry.
+
+    The same for every card of that cohort, and a stored run never changes:
+    cached, keyed by the run (and when it started, so a reused id never
+    matches an old entry). Two grouped queries on a miss; a cache that is
+    down only costs those queries.
+    """
+    digest = hashlib.sha1(f"{segment}|{industry}".encode()).hexdigest()
+    key = f"card:white-space:{run.pk}:{run.started_at.timestamp()}:{digest}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # a cache outage never breaks the card
+        cached = None
+    if cached is not None:
+        return cached[0], [tuple(row) for row in cached[1]]
+    cohort = ClientMetricSnapshot.objects.filter(
+        run=run, segment=segment, client__industry=industry
+    )
+    size = cohort.count()
+    rows = (
+        ClientGroupShare.objects.filter(
+            run=run, skus_12m__gt=0, client_id__in=cohort.values("client_id")
+        )
+        .values("product_group_id", "product_group__name")
+        .annotate(buyers=Count("client_id", distinct=True))
+        .order_by("-buyers", "product_group__name", "product_group_id")
+    )
+    groups = [(r["product_group_id"], r["product_group__name"], r["buyers"]) for r in rows]
+    with contextlib.suppress(Exception):
+        cache.set(key, (size, groups), WHITE_SPACE_CACHE_SECONDS)
+    return size, groups
+
+
 def client_white_space(
     *, client: Client, run: MetricRun | None, snapshot: ClientMetricSnapshot | None
 ) -> WhiteSpace:
@@ -122,10 +163,8 @@ def client_white_space(
         return WhiteSpace(
             0, [], reason=_("The client's industry is not set, so it has no peers to compare.")
         )
-    peers = ClientMetricSnapshot.objects.filter(
-        run=run, segment=snapshot.segment, client__industry=client.industry
-    ).exclude(client_id=client.pk)
-    peer_count = peers.count()
+    cohort_size, bought_in_cohort = _cohort_groups(run, snapshot.segment, client.industry)
+    peer_count = cohort_size - 1  # the client is one of its segment and industry
     if peer_count < WHITE_SPACE_MIN_PEERS:
         return WhiteSpace(
             peer_count,
@@ -140,26 +179,15 @@ def client_white_space(
         )
     # More than min_share of the peers: buyers > peers × share, i.e. buyers > floor(…).
     at_least_more_than = math.floor(Decimal(peer_count) * WHITE_SPACE_MIN_SHARE)
-    bought_by_client = ClientGroupShare.objects.filter(
-        run=run, client=client, skus_12m__gt=0
-    ).values("product_group_id")
-    rows = (
-        ClientGroupShare.objects.filter(
-            run=run, skus_12m__gt=0, client_id__in=peers.values("client_id")
+    bought_by_client = set(
+        ClientGroupShare.objects.filter(run=run, client=client, skus_12m__gt=0).values_list(
+            "product_group_id", flat=True
         )
-        .exclude(product_group_id__in=bought_by_client)
-        .values("product_group_id", "product_group__name")
-        .annotate(buyers=Count("client_id", distinct=True))
-        .filter(buyers__gt=at_least_more_than)
-        .order_by("-buyers", "product_group__name", "product_group_id")
     )
+    # Of groups the client did not buy, the cohort's buyers are all peers.
     groups = [
-        WhiteSpaceGroup(
-            group_id=row["product_group_id"],
-            name=row["product_group__name"],
-            buyers=row["buyers"],
-            peers=peer_count,
-        )
-        for row in rows
+        WhiteSpaceGroup(group_id=group_id, name=name, buyers=buyers, peers=peer_count)
+        for group_id, name, buyers in bought_in_cohort
+        if group_id not in bought_by_client and buyers > at_least_more_than
     ]
     return WhiteSpace(peer_count, groups, segment=snapshot.segment, industry=client.industry)
