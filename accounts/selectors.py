@@ -65,9 +65,7 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
         # then guesses half the table, which spoils every plan joined to it.
         owned = Client.objects.filter(owner=user).order_by().values("pk")
         return live.filter(pk__in=owned.union(granted.order_by().values("client_id"), all=True))
-    managed = User.objects.filter(Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)).values(
-        "id"
-    )
+    managed = User.objects.filter(Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)).values("id")
     scope = Q(owner=user) | Q(pk__in=granted.values("client_id")) | Q(owner_id__in=managed)
     return live.filter(scope)
 
