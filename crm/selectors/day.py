@@ -40,7 +40,7 @@ from segmentation.choices import LifecycleStatus
 from segmentation.models import ClientMetricSnapshot
 
 # Rows a section shows on the home page; "show all" leads to the full list.
-SECTION_LIMIT = 20
+SECTION_LIMIT = 10
 # A reactivation attempt takes the client off the "to reactivate" list for
 # this many days: time for the client to answer (an order ends the lapse at
 # the next metric run). Without an order it comes back for another try.

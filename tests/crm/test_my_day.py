@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm.choices import ActivityPurpose, TaskKind, TaskStatus
 from crm.models import Activity, ClientGrant, Deal, Task
+from crm.selectors.day import SECTION_LIMIT
 from segmentation.services import segment_rule_set_save
 from tests.factories import ClientFactory
 from tests.segmentation._data import line, run, wallet
@@ -295,7 +296,7 @@ def test_my_day_keeps_a_bounded_number_of_queries(
     sections = response.context["sections"]
     for key in ("overdue", "tasks", "reactivation", "attempted", "unrated", "deals"):
         assert sections[key].count == (48 if key == "unrated" else 24), key
-        assert len(sections[key].rows) == 20 and sections[key].more, key
+        assert len(sections[key].rows) == SECTION_LIMIT and sections[key].more, key
     assert "Show all 24" in response.content.decode()
     gleb = as_user(head_gleb)
     with django_assert_max_num_queries(42):
