@@ -88,16 +88,31 @@ def default_scope(*, user: User) -> str:
 
 
 def _narrow(
-    rows: QuerySet[ClientMetricSnapshot], *, user: User, scope: str
+    rows: QuerySet[ClientMetricSnapshot],
+    *,
+    user: User,
+    scope: str,
+    book_ids: list[int] | None = None,
 ) -> QuerySet[ClientMetricSnapshot]:
+    """The rows of the user's book, or (team scope) all the segmentation selector gave.
+
+    ``book_ids``: the book already read (``my_day`` reads it once for all its
+    lists); an id list lets PostgreSQL start from the book's few hundred rows.
+    """
     if scope == SCOPE_TEAM and user.is_head:
         return rows  # the segmentation selectors already scope to what the head sees
+    if book_ids is not None:
+        return rows.filter(client_id__in=book_ids)
     return rows.filter(client_id__in=book_of(user=user).values("id"))
 
 
-def overdue_touches(*, user: User, scope: str, today: dt.date) -> QuerySet[ClientMetricSnapshot]:
+def overdue_touches(
+    *, user: User, scope: str, today: dt.date, book_ids: list[int] | None = None
+) -> QuerySet[ClientMetricSnapshot]:
     """Rated clients past their segment's touch standard, never touched first."""
-    return _narrow(work_lists.overdue_touches(user, today), user=user, scope=scope)
+    return _narrow(
+        work_lists.overdue_touches(user, today), user=user, scope=scope, book_ids=book_ids
+    )
 
 
 def _last_attempt() -> Subquery:
@@ -111,10 +126,12 @@ def _last_attempt() -> Subquery:
     return Subquery(attempts.values("created_at")[:1], output_field=DateTimeField())
 
 
-def sleeping_and_lost(*, user: User, scope: str) -> QuerySet[ClientMetricSnapshot]:
+def sleeping_and_lost(
+    *, user: User, scope: str, book_ids: list[int] | None = None
+) -> QuerySet[ClientMetricSnapshot]:
     """The reactivation list of segmentation, each row with ``last_attempt_at``: when
     its latest reactivation attempt was made (None: never)."""
-    rows = _narrow(work_lists.sleeping_and_lost(user), user=user, scope=scope)
+    rows = _narrow(work_lists.sleeping_and_lost(user), user=user, scope=scope, book_ids=book_ids)
     return rows.annotate(last_attempt_at=_last_attempt())
 
 
@@ -152,9 +169,11 @@ def attempted_recently(rows: QuerySet[ClientMetricSnapshot]) -> QuerySet[ClientM
     return rows.filter(_waiting()).order_by(latest_first, "client__name", "client_id")
 
 
-def unrated(*, user: User, scope: str) -> QuerySet[ClientMetricSnapshot]:
+def unrated(
+    *, user: User, scope: str, book_ids: list[int] | None = None
+) -> QuerySet[ClientMetricSnapshot]:
     """'Find out the wallet': unrated clients, biggest buyers first."""
-    return _narrow(work_lists.unrated_clients(user), user=user, scope=scope)
+    return _narrow(work_lists.unrated_clients(user), user=user, scope=scope, book_ids=book_ids)
 
 
 def tasks_due(
@@ -269,14 +288,21 @@ def my_day(
     """
     today = today or timezone.localdate()
     visible = clients_visible_to(user=user) if visible is None else visible
+    book_ids = None
+    if not (scope == SCOPE_TEAM and user.is_head):
+        book_ids = list(book_of(user=user).values_list("id", flat=True))
     sections = {
-        "overdue": _section("overdue", overdue_touches(user=user, scope=scope, today=today))
+        "overdue": _section(
+            "overdue", overdue_touches(user=user, scope=scope, today=today, book_ids=book_ids)
+        )
     }
     with_touch_due(sections["overdue"].rows)
     sections["tasks"] = _section("tasks", tasks_due(user=user, today=today, visible=visible))
-    todo, waiting = _reactivation_sections(sleeping_and_lost(user=user, scope=scope))
+    todo, waiting = _reactivation_sections(
+        sleeping_and_lost(user=user, scope=scope, book_ids=book_ids)
+    )
     sections["reactivation"], sections["attempted"] = todo, waiting
-    sections["unrated"] = _section("unrated", unrated(user=user, scope=scope))
+    sections["unrated"] = _section("unrated", unrated(user=user, scope=scope, book_ids=book_ids))
     sections["deals"] = _section(
         "deals", deals_to_close(user=user, scope=scope, today=today, visible=visible, team=team)
     )

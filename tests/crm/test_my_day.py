@@ -291,7 +291,7 @@ def test_my_day_keeps_a_bounded_number_of_queries(
     busy_day, as_user, km_anna, head_gleb, django_assert_max_num_queries
 ):
     anna = as_user(km_anna)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(26):
         response = anna.get(HOME)
     sections = response.context["sections"]
     for key in ("overdue", "tasks", "reactivation", "attempted", "unrated", "deals"):
