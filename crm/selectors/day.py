@@ -101,6 +101,9 @@ def _narrow(
     """
     if scope == SCOPE_TEAM and user.is_head:
         return rows  # the segmentation selectors already scope to what the head sees
+    # One's own book shows no owner or team column: no joins to users and teams
+    # (with the book's small row estimate PostgreSQL nests a scan of all users).
+    rows = rows.select_related(None).select_related("client")
     if book_ids is not None:
         return rows.filter(client_id__in=book_ids)
     return rows.filter(client_id__in=book_of(user=user).values("id"))
