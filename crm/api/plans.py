@@ -11,6 +11,7 @@ returns the rows of the plans page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -193,21 +194,26 @@ class _PlanLikeViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Plans and forecasts alike: one service call writes (and keeps history of) a row.
+
+    Subclasses name the service (``plan_set`` or ``forecast_set``) and their
+    free-text field (``note`` or ``comment``).
+    """
+
     ordering = ["-period_start", "period_kind", "level", "id"]
+    set_service: Callable[..., Any]
+    text_field: str
 
     def _user(self) -> User:
         assert isinstance(self.request.user, User)
         return self.request.user
-
-    def _save(self, serializer: _TargetSerializer, target: dict[str, Any]) -> Any:
-        raise NotImplementedError
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         assert isinstance(serializer, _TargetSerializer)
         serializer.is_valid(raise_exception=True)
         target = serializer.resolve_target(serializer.validated_data)
-        instance = self._save(serializer, target)
+        instance = self._save_data(dict(serializer.validated_data), target, None)
         data = self.get_serializer(instance).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -224,7 +230,16 @@ class _PlanLikeViewSet(
         serializer.instance = self._save_data(data, target, instance)
 
     def _save_data(self, data: dict[str, Any], target: dict[str, Any], instance: Any) -> Any:
-        raise NotImplementedError
+        text = data.get(self.text_field, getattr(instance, self.text_field, ""))
+        return type(self).set_service(
+            acting_user=self._user(),
+            period_kind=data["period_kind"],
+            period_start=data["period_start"],
+            amount=data["amount"],
+            share=data.get("share"),
+            **{self.text_field: text},
+            **target,
+        )
 
 
 class SalesPlanViewSet(_PlanLikeViewSet):
@@ -233,26 +248,13 @@ class SalesPlanViewSet(_PlanLikeViewSet):
     queryset = SalesPlan.objects.none()
     serializer_class = SalesPlanSerializer
     filterset_class = SalesPlanFilterSet
+    set_service = staticmethod(plan_services.plan_set)
+    text_field = "note"
 
     def get_queryset(self) -> QuerySet[SalesPlan]:
         if getattr(self, "swagger_fake_view", False):
             return SalesPlan.objects.none()
         return plan_selectors.plans_visible_to(user=self._user()).select_related("set_by")
-
-    def _save(self, serializer: _TargetSerializer, target: dict[str, Any]) -> SalesPlan:
-        return self._save_data(dict(serializer.validated_data), target, None)
-
-    def _save_data(self, data: dict[str, Any], target: dict[str, Any], instance: Any) -> SalesPlan:
-        note = data.get("note", instance.note if instance is not None else "")
-        return plan_services.plan_set(
-            acting_user=self._user(),
-            period_kind=data["period_kind"],
-            period_start=data["period_start"],
-            amount=data["amount"],
-            share=data.get("share"),
-            note=note,
-            **target,
-        )
 
     @extend_schema(
         parameters=[
@@ -331,25 +333,10 @@ class SalesForecastViewSet(_PlanLikeViewSet):
     queryset = SalesForecast.objects.none()
     serializer_class = SalesForecastSerializer
     filterset_class = SalesForecastFilterSet
+    set_service = staticmethod(plan_services.forecast_set)
+    text_field = "comment"
 
     def get_queryset(self) -> QuerySet[SalesForecast]:
         if getattr(self, "swagger_fake_view", False):
             return SalesForecast.objects.none()
         return plan_selectors.forecasts_visible_to(user=self._user()).select_related("entered_by")
-
-    def _save(self, serializer: _TargetSerializer, target: dict[str, Any]) -> SalesForecast:
-        return self._save_data(dict(serializer.validated_data), target, None)
-
-    def _save_data(
-        self, data: dict[str, Any], target: dict[str, Any], instance: Any
-    ) -> SalesForecast:
-        comment = data.get("comment", instance.comment if instance is not None else "")
-        return plan_services.forecast_set(
-            acting_user=self._user(),
-            period_kind=data["period_kind"],
-            period_start=data["period_start"],
-            amount=data["amount"],
-            share=data.get("share"),
-            comment=comment,
-            **target,
-        )
