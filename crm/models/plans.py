@@ -185,6 +185,37 @@ def _one_target(level: str, with_team: bool) -> Q:
     return condition
 
 
+def _target_constraints(prefix: str, levels: tuple[str, ...]) -> list[models.BaseConstraint]:
+    """The checks plans and forecasts share, named ``<prefix>_…``: a non-negative
+    amount, a share within 0..1, exactly one target of the row's level, one row
+    per target and period."""
+    with_team = "team" in levels
+    one_target = _one_target(levels[0], with_team)
+    for level in levels[1:]:
+        one_target |= _one_target(level, with_team)
+    return [
+        models.CheckConstraint(
+            condition=Q(amount__gte=0),
+            name=f"{prefix}_amount_not_negative",
+            violation_error_message=_("An amount cannot be negative."),
+        ),
+        models.CheckConstraint(
+            condition=Q(share__isnull=True) | Q(share__gte=0, share__lte=1),
+            name=f"{prefix}_share_between_0_and_1",
+            violation_error_message=_("A share of wallet is between 0 and 100 %%."),
+        ),
+        models.CheckConstraint(condition=one_target, name=f"{prefix}_one_target_of_its_level"),
+        *(
+            models.UniqueConstraint(
+                fields=[level, "period_kind", "period_start"],
+                condition=Q(level=level),
+                name=f"{prefix}_unique_{level}_period",
+            )
+            for level in levels
+        ),
+    ]
+
+
 class SalesPlan(_Target):
     """A plan for one team, manager or client and one period, set by a head."""
 
@@ -211,39 +242,7 @@ class SalesPlan(_Target):
         verbose_name = _("sales plan")
         verbose_name_plural = _("sales plans")
         ordering = ["-period_start", "period_kind", "level", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gte=0),
-                name="plan_amount_not_negative",
-                violation_error_message=_("An amount cannot be negative."),
-            ),
-            models.CheckConstraint(
-                condition=Q(share__isnull=True) | Q(share__gte=0, share__lte=1),
-                name="plan_share_between_0_and_1",
-                violation_error_message=_("A share of wallet is between 0 and 100 %%."),
-            ),
-            models.CheckConstraint(
-                condition=_one_target("team", True)
-                | _one_target("manager", True)
-                | _one_target("client", True),
-                name="plan_one_target_of_its_level",
-            ),
-            models.UniqueConstraint(
-                fields=["client", "period_kind", "period_start"],
-                condition=Q(level="client"),
-                name="plan_unique_client_period",
-            ),
-            models.UniqueConstraint(
-                fields=["manager", "period_kind", "period_start"],
-                condition=Q(level="manager"),
-                name="plan_unique_manager_period",
-            ),
-            models.UniqueConstraint(
-                fields=["team", "period_kind", "period_start"],
-                condition=Q(level="team"),
-                name="plan_unique_team_period",
-            ),
-        ]
+        constraints = _target_constraints("plan", ("team", "manager", "client"))
         indexes = [
             models.Index(fields=["period_kind", "period_start", "level"], name="plan_period_idx"),
         ]
@@ -270,32 +269,7 @@ class SalesForecast(_Target):
         verbose_name = _("sales forecast")
         verbose_name_plural = _("sales forecasts")
         ordering = ["-period_start", "period_kind", "level", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gte=0),
-                name="forecast_amount_not_negative",
-                violation_error_message=_("An amount cannot be negative."),
-            ),
-            models.CheckConstraint(
-                condition=Q(share__isnull=True) | Q(share__gte=0, share__lte=1),
-                name="forecast_share_between_0_and_1",
-                violation_error_message=_("A share of wallet is between 0 and 100 %%."),
-            ),
-            models.CheckConstraint(
-                condition=_one_target("manager", False) | _one_target("client", False),
-                name="forecast_one_target_of_its_level",
-            ),
-            models.UniqueConstraint(
-                fields=["client", "period_kind", "period_start"],
-                condition=Q(level="client"),
-                name="forecast_unique_client_period",
-            ),
-            models.UniqueConstraint(
-                fields=["manager", "period_kind", "period_start"],
-                condition=Q(level="manager"),
-                name="forecast_unique_manager_period",
-            ),
-        ]
+        constraints = _target_constraints("forecast", ("manager", "client"))
         indexes = [
             models.Index(
                 fields=["period_kind", "period_start", "level"], name="forecast_period_idx"
