@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
@@ -14,12 +15,18 @@ if TYPE_CHECKING:
     from crm.models import Client
 
 
-def team_subtree_ids(*, root_ids: set[int]) -> set[int]:
-    """The given teams and every team below them (one query: teams are few)."""
+def team_subtree_ids(
+    *, root_ids: set[int], tree: Iterable[tuple[int, int | None]] | None = None
+) -> set[int]:
+    """The given teams and every team below them (one query: teams are few).
+
+    ``tree``: (team id, parent id) pairs the caller has already read, if any.
+    """
     if not root_ids:
         return set()
     children: dict[int | None, list[int]] = {}
-    for team_id, parent_id in Team.objects.values_list("id", "parent_id"):
+    pairs = Team.objects.values_list("id", "parent_id") if tree is None else tree
+    for team_id, parent_id in pairs:
         children.setdefault(parent_id, []).append(team_id)
     found: set[int] = set()
     stack = list(root_ids)

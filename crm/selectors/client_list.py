@@ -36,6 +36,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
+from accounts.selectors import team_subtree_ids
 from crm.models import Activity, Client, ClientGrant
 from crm.templatetags.money import money
 from segmentation.choices import Segment
@@ -126,17 +127,10 @@ def teams_for_list(*, user: User) -> list[Team]:
 
 def headed_team_ids(*, user: User, teams: Sequence[Team]) -> set[int]:
     """The teams the user heads with every team below them, from an already read list."""
-    children: dict[int | None, list[int]] = {}
-    for team in teams:
-        children.setdefault(team.parent_id, []).append(team.pk)
-    stack = [team.pk for team in teams if team.head_id == user.pk]
-    found: set[int] = set()
-    while stack:
-        team_id = stack.pop()
-        if team_id not in found:
-            found.add(team_id)
-            stack.extend(children.get(team_id, []))
-    return found
+    return team_subtree_ids(
+        root_ids={team.pk for team in teams if team.head_id == user.pk},
+        tree=[(team.pk, team.parent_id) for team in teams],
+    )
 
 
 def team_member_ids(team_ids: Iterable[int]) -> QuerySet[Any]:
