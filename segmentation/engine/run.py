@@ -110,19 +110,16 @@ def _stored_frame(model: type[Any], run_id: int, schema: dict[str, Kind]) -> pd.
 
 def _copy_other_clients(model: type[Any], *, run: MetricRun, base: MetricRun) -> None:
     """Copy the base run's rows of clients this run did not recompute (live ones)."""
-    quote = connection.ops.quote_name
-    names = [quote(f.column) for f in model._meta.concrete_fields if f.name not in {"id", "run"}]
-    columns = ", ".join(names)
-    sql = (
-        f"INSERT INTO {table(model)} (run_id, {columns}) "
-        f"SELECT %(run)s, {columns} FROM {table(model)} "
-        f"WHERE run_id = %(base)s "
-        f"AND client_id NOT IN (SELECT client_id FROM {table(ClientMetricSnapshot)} "
-        f"WHERE run_id = %(run)s) "
-        f"AND client_id IN (SELECT id FROM {table(Client)} WHERE merged_into_id IS NULL)"
+    _copy_rows(
+        model,
+        run=run,
+        base=base,
+        only=(
+            f"client_id NOT IN (SELECT client_id FROM {table(ClientMetricSnapshot)} "
+            f"WHERE run_id = %(run)s) "
+            f"AND client_id IN (SELECT id FROM {table(Client)} WHERE merged_into_id IS NULL)"
+        ),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"run": run.pk, "base": base.pk})
 
 
 def _start_segments(as_of: dt.date) -> pd.Series | None:
@@ -371,7 +368,8 @@ def _copy_aggregates(*, run: MetricRun, base: MetricRun) -> None:
         _copy_rows(model, run=run, base=base)
 
 
-def _copy_rows(model: type[Any], *, run: MetricRun, base: MetricRun) -> None:
+def _copy_rows(model: type[Any], *, run: MetricRun, base: MetricRun, only: str = "") -> None:
+    """INSERT … SELECT the base run's rows (``only``: a further SQL condition) under ``run``."""
     quote = connection.ops.quote_name
     names = [quote(f.column) for f in model._meta.concrete_fields if f.name not in {"id", "run"}]
     columns = ", ".join(names)
@@ -379,6 +377,8 @@ def _copy_rows(model: type[Any], *, run: MetricRun, base: MetricRun) -> None:
         f"INSERT INTO {table(model)} (run_id, {columns}) "
         f"SELECT %(run)s, {columns} FROM {table(model)} WHERE run_id = %(base)s"
     )
+    if only:
+        sql += f" AND {only}"
     with connection.cursor() as cursor:
         cursor.execute(sql, {"run": run.pk, "base": base.pk})
 
