@@ -16,9 +16,17 @@ from django import forms
 from django.core.validators import MinValueValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import ProductGroup
 from segmentation.choices import RATED_SEGMENT_CHOICES, PotentialMode, Segment, ServingRole
 from segmentation.models import SegmentRuleSet
-from segmentation.models.rules import DEFAULT_STRATEGIES, SEGMENT_KEYS
+from segmentation.models.rules import (
+    DEFAULT_STRATEGIES,
+    GROUP_LIMITS_ASCENDING,
+    SEGMENT_KEYS,
+    default_band_limits,
+    fraction_text,
+    group_limit_values,
+)
 
 SEGMENTS = sorted(SEGMENT_KEYS)  # A, B, C, D
 NAME_MAX_LENGTH = 60
@@ -39,6 +47,25 @@ NOTHING_CHANGED = _("Nothing changed, so no new version was saved.")
 STALE_VERSION = _(
     "Version %(version)s was saved while you were editing: reload the page and make your "
     "change on it."
+)
+
+# Per product group, in per cent like the overall threshold; each names its group.
+GROUP_PERCENT_INVALID = _("Product group %(group)s: write a number of per cent, e.g. 12.5.")
+GROUP_THRESHOLD_PERCENT_RANGE = _(
+    "Product group %(group)s: the share threshold lies above 0 %% and at most 100 %%."
+)
+GROUP_LIMIT_PERCENT_RANGE = _(
+    "Product group %(group)s: a band limit lies above 0 %% and at most 100 %%."
+)
+GROUP_PERCENT_PLACES = _("Product group %(group)s: write per cent with at most two decimals.")
+# The per-group inputs: (field suffix, label); the band limits in the order they rise.
+GROUP_THRESHOLD = "share"
+GROUP_BANDS = ("secondary", "main", "dominant")
+GROUP_INPUTS = (
+    (GROUP_THRESHOLD, _("High share from, %")),
+    ("secondary", _("Secondary supplier from, %")),
+    ("main", _("Main supplier from, %")),
+    ("dominant", _("Dominant from, %")),
 )
 
 validate_colour = RegexValidator(r"^#[0-9a-fA-F]{6}\Z", message=COLOUR_INVALID)
@@ -75,7 +102,11 @@ def unchanged(current: SegmentRuleSet, changes: Mapping[str, Any]) -> bool:
     """Whether saving ``changes`` would repeat the version in force."""
     for name, value in changes.items():
         old = getattr(current, name)
-        if isinstance(old, Decimal):
+        if name == "group_limits":
+            # Group names are kept for the history only: a renamed group is no change.
+            if group_limit_values(old) != group_limit_values(value):
+                return False
+        elif isinstance(old, Decimal):
             if Decimal(old) != Decimal(value):
                 return False
         elif old != value:
@@ -118,10 +149,17 @@ class SegmentRuleSetForm(forms.Form):
 
     def __init__(self, *args: Any, rule_set: SegmentRuleSet, **kwargs: Any) -> None:
         self.rule_set = rule_set
-        kwargs.setdefault("initial", self._initial(rule_set))
+        self.product_groups = list(ProductGroup.objects.order_by("name", "pk"))
+        initial = self._initial(rule_set)
+        initial.update(self._group_initial(rule_set))
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         for key in SEGMENTS:
             self.fields.update(self._segment_fields(key))
+        defaults = [plain(limit * 100) for limit in default_band_limits()]
+        for group in self.product_groups:
+            self.fields.update(self._group_fields(group, defaults))
+        self._group_limits: dict[str, dict[str, Any]] = {}
 
     @staticmethod
     def _initial(rule_set: SegmentRuleSet) -> dict[str, Any]:
@@ -191,6 +229,89 @@ class SegmentRuleSetForm(forms.Form):
             ),
         }
 
+    @staticmethod
+    def _group_initial(rule_set: SegmentRuleSet) -> dict[str, Any]:
+        initial: dict[str, Any] = {}
+        for key, entry in (rule_set.group_limits or {}).items():
+            threshold = entry.get("share_threshold")
+            if threshold is not None:
+                initial[f"group_{key}_{GROUP_THRESHOLD}"] = plain(Decimal(threshold) * 100)
+            for band, limit in zip(GROUP_BANDS, entry.get("band_limits") or [], strict=False):
+                initial[f"group_{key}_{band}"] = plain(Decimal(str(limit)) * 100)
+        return initial
+
+    def _group_fields(self, group: ProductGroup, defaults: list[str]) -> dict[str, forms.Field]:
+        """Four optional per-cent inputs; the placeholder shows what an empty one means."""
+        overall = self.initial.get("share_threshold_percent", "")
+        placeholders = dict(zip(GROUP_BANDS, defaults, strict=True))
+        placeholders[GROUP_THRESHOLD] = str(overall)
+        invalid = str(GROUP_PERCENT_INVALID % {"group": group.name})
+        fields: dict[str, forms.Field] = {}
+        for suffix, label in GROUP_INPUTS:
+            fields[f"group_{group.pk}_{suffix}"] = forms.DecimalField(
+                label=label,
+                required=False,
+                error_messages={"invalid": invalid},
+                widget=forms.TextInput(
+                    attrs={
+                        "inputmode": "decimal",
+                        "size": 6,
+                        "placeholder": placeholders[suffix],
+                        "aria-label": f"{group.name}: {label}",
+                    }
+                ),
+            )
+        return fields
+
+    def group_rows(self) -> Iterator[tuple[ProductGroup, list[forms.BoundField]]]:
+        """(product group, its four bound fields) for the template, by name."""
+        for group in self.product_groups:
+            yield group, [self[f"group_{group.pk}_{suffix}"] for suffix, _label in GROUP_INPUTS]
+
+    def _clean_group(self, group: ProductGroup) -> dict[str, Any] | None:
+        """The group's stored limits (fractions), None when it sets none; errors on its fields."""
+        data = self.cleaned_data
+        name = {"group": group.name}
+        prefix = f"group_{group.pk}_"
+        given: dict[str, Decimal] = {}
+        for suffix, _label in GROUP_INPUTS:
+            field = prefix + suffix
+            value = data.get(field)
+            if value is None:
+                continue
+            range_message = (
+                GROUP_THRESHOLD_PERCENT_RANGE
+                if suffix == GROUP_THRESHOLD
+                else GROUP_LIMIT_PERCENT_RANGE
+            )
+            if not (Decimal(0) < value <= Decimal(100)):
+                self.add_error(field, str(range_message % name))
+            elif value != value.quantize(Decimal("0.01")):
+                self.add_error(field, str(GROUP_PERCENT_PLACES % name))
+            else:
+                given[suffix] = value
+        if any(self.has_error(prefix + suffix) for suffix, _label in GROUP_INPUTS):
+            return None
+        entry: dict[str, Any] = {}
+        if GROUP_THRESHOLD in given:
+            entry["share_threshold"] = fraction_text(given[GROUP_THRESHOLD] / 100)
+        if any(band in given for band in GROUP_BANDS):
+            # An empty limit beside filled ones keeps its standard value.
+            standard = dict(zip(GROUP_BANDS, default_band_limits(), strict=True))
+            limits = [
+                given[band] / 100 if band in given else standard[band] for band in GROUP_BANDS
+            ]
+            for position in (1, 2):
+                if limits[position] <= limits[position - 1]:
+                    later, earlier = GROUP_BANDS[position], GROUP_BANDS[position - 1]
+                    field = prefix + (later if later in given else earlier)
+                    self.add_error(field, str(GROUP_LIMITS_ASCENDING % name))
+                    return None
+            entry["band_limits"] = [fraction_text(limit) for limit in limits]
+        if not entry:
+            return None
+        return {"name": group.name, **entry}
+
     def segment_sections(self) -> Iterator[tuple[str, list[forms.BoundField]]]:
         """(segment code, its bound fields) for the template, A to D."""
         for key in SEGMENTS:
@@ -223,6 +344,11 @@ class SegmentRuleSetForm(forms.Form):
             if len(keys) > 1:
                 for key in keys:
                     self.add_error(f"{key}_priority", PRIORITY_DUPLICATE)
+        self._group_limits = {}
+        for group in self.product_groups:
+            entry = self._clean_group(group)
+            if entry is not None:
+                self._group_limits[str(group.pk)] = entry
         if not self.errors and unchanged(self.rule_set, self.changes()):
             raise forms.ValidationError(NOTHING_CHANGED, code="unchanged")
         return data
@@ -249,6 +375,7 @@ class SegmentRuleSetForm(forms.Form):
             "share_threshold": share,
             "segments": segments,
             "priority": sorted(SEGMENTS, key=lambda key: data[f"{key}_priority"]),
+            "group_limits": copy.deepcopy(self._group_limits),
         }
 
 

@@ -250,7 +250,14 @@ def metric_runs_prune(*, today: dt.date | None = None) -> int:
     return len(ids)
 
 
-RULE_SET_FIELDS = ("potential_mode", "potential_value", "share_threshold", "segments", "priority")
+RULE_SET_FIELDS = (
+    "potential_mode",
+    "potential_value",
+    "share_threshold",
+    "segments",
+    "priority",
+    "group_limits",
+)
 
 
 def segment_rule_set_save(

@@ -27,6 +27,7 @@ from segmentation import selectors, services, tasks
 from segmentation.choices import RunStatus, ServingRole
 from segmentation.forms import SegmentOverrideForm, SegmentOverrideRemoveForm, SegmentRuleSetForm
 from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride, SegmentRuleSet
+from segmentation.models.rules import default_band_limits, percent_text
 
 RUNS_PER_PAGE = 50
 VERSIONS_PER_PAGE = 20
@@ -34,6 +35,8 @@ VERSIONS_PER_PAGE = 20
 _FORM_FIELD_OF = {
     "potential_value": "potential_value",
     "share_threshold": "share_threshold_percent",
+    # Per-group problems name their group; the form's own checks put them on the row.
+    "group_limits": None,
 }
 
 
@@ -94,6 +97,8 @@ def rules(request: HttpRequest) -> HttpResponse:
         "rule_set": active,
         "share_percent": selectors.rule_set_facts(active)["share_threshold"][1],
         "segments": _segment_rows(active),
+        "group_limits": active.group_limit_rows(),
+        "standard_bands": " / ".join(percent_text(limit) for limit in default_band_limits()),
         "latest_run": selectors.latest_successful_run(),
         "page": page,
         "history": selectors.rule_set_history(list(page.object_list)),
@@ -127,7 +132,12 @@ def rules_edit(request: HttpRequest) -> HttpResponse:
                 % {"version": new.version},
             )
             return redirect("segmentation:rules")
-    return render(request, "segmentation/rules_edit.html", {"form": form, "rule_set": current})
+    context = {
+        "form": form,
+        "rule_set": current,
+        "standard_bands": " / ".join(percent_text(limit) for limit in default_band_limits()),
+    }
+    return render(request, "segmentation/rules_edit.html", context)
 
 
 @login_required

@@ -25,6 +25,7 @@ from segmentation.choices import (
     ServingRole,
 )
 from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride, SegmentRuleSet
+from segmentation.models.rules import clean_group_limits, product_group_names
 from segmentation.selectors import (
     REACTIVATOR_ROLE,
     CoolingReason,
@@ -318,6 +319,34 @@ class SegmentsSerializer(serializers.Serializer):
     D = SegmentSettingsSerializer()
 
 
+class GroupLimitSerializer(serializers.Serializer):
+    """One product group's own share threshold and band limits, as fractions (0.10 = 10 %)."""
+
+    name = serializers.CharField(read_only=True, help_text=_("The product group's name."))
+    share_threshold = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        required=False,
+        allow_null=True,
+        help_text=_("High share from this fraction up; null: the rule set's share threshold."),
+    )
+    band_limits = serializers.ListField(
+        child=serializers.DecimalField(max_digits=None, decimal_places=None),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Secondary from, main from, dominant from (rising fractions); null: the standard bands."
+        ),
+    )
+
+
+def group_limits_field(**kwargs: Any) -> serializers.DictField:
+    kwargs.setdefault(
+        "help_text", _("Keyed by product group id; groups not listed use the defaults.")
+    )
+    return serializers.DictField(child=GroupLimitSerializer(), **kwargs)
+
+
 class SegmentRuleSetSerializer(serializers.ModelSerializer):
     """A version of the segment rules, with what it changed against the one before.
 
@@ -326,6 +355,7 @@ class SegmentRuleSetSerializer(serializers.ModelSerializer):
     """
 
     segments = serializers.SerializerMethodField()
+    group_limits = group_limits_field(read_only=True)
     created_by = OwnerSerializer(read_only=True, allow_null=True)
     changes = serializers.SerializerMethodField(
         help_text=_("What this version changed against the previous one; empty for the first.")
@@ -341,6 +371,7 @@ class SegmentRuleSetSerializer(serializers.ModelSerializer):
             "share_threshold",
             "priority",
             "segments",
+            "group_limits",
             "comment",
             "created_by",
             "created_at",
@@ -380,6 +411,13 @@ class SegmentRuleSetCreateSerializer(serializers.Serializer):
     )
     priority = serializers.ListField(child=serializers.ChoiceField(choices=RATED), required=False)
     segments = SegmentsSerializer(required=False, help_text=_("All four segments, each complete."))
+    group_limits = group_limits_field(
+        required=False,
+        help_text=_(
+            "Replaces every product group's limits: keyed by product group id; groups not "
+            "listed use the defaults."
+        ),
+    )
     comment = serializers.CharField(
         max_length=2000,
         error_messages={
@@ -392,6 +430,17 @@ class SegmentRuleSetCreateSerializer(serializers.Serializer):
         if not (Decimal(0) < value <= Decimal(1)):
             raise serializers.ValidationError(rule_forms.SHARE_FRACTION_RANGE)
         return value
+
+    def validate_group_limits(self, value: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Each group must exist and its fractions fit; the messages name the group."""
+        plain = {
+            key: {name: entry.get(name) for name in ("share_threshold", "band_limits")}
+            for key, entry in value.items()
+        }
+        cleaned, problems = clean_group_limits(plain, names=product_group_names(plain))
+        if problems:
+            raise serializers.ValidationError(problems)
+        return cleaned
 
     def validate_priority(self, value: list[str]) -> list[str]:
         if len(value) != len(set(value)):
@@ -418,7 +467,13 @@ class SegmentRuleSetCreateSerializer(serializers.Serializer):
         data = self.validated_data if attrs is None else attrs
         changes = {
             name: data[name]
-            for name in ("potential_mode", "potential_value", "share_threshold", "priority")
+            for name in (
+                "potential_mode",
+                "potential_value",
+                "share_threshold",
+                "priority",
+                "group_limits",
+            )
             if name in data
         }
         if "segments" in data:

@@ -40,6 +40,7 @@ from segmentation.models import (
     MetricRun,
     ReactivationConversion,
     RetentionCohort,
+    SegmentRuleSet,
 )
 
 SNAPSHOT_SCHEMA: dict[str, Kind] = {
@@ -86,6 +87,7 @@ GROUP_SCHEMA: dict[str, Kind] = {
     "wallet": "float",
     "share_of_wallet": "float",
     "share_band": "str",
+    "high_share": "bool",
 }
 
 
@@ -146,12 +148,14 @@ def compute_clients(
     as_of: dt.date,
     client_ids: list[int] | None,
     conf: MetricSettings,
+    rule_set: SegmentRuleSet,
     documents: Documents | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(client frame, group frame) of the clients in scope, before segments and ABC.
 
     ``documents`` are the run's staged documents of the same clients; without
-    them the documents are staged here.
+    them the documents are staged here. ``rule_set`` gives the group rows'
+    own share thresholds and band limits.
     """
     clients = metrics.client_frame(client_ids=client_ids)
     scope = None if client_ids is None else clients["client_id"].tolist()
@@ -196,8 +200,22 @@ def compute_clients(
     group_rows["share_of_wallet"] = (
         group_rows["revenue_12m"] / group_rows["wallet"].where(usable)
     ).where(usable)
-    group_rows["share_band"] = segments.share_bands(
-        group_rows["share_of_wallet"], conf.share_band_limits
+    # A group's own limits and threshold (the rule set's) apply to its rows only;
+    # the client's band and segment above stay on the overall share and limits.
+    group_rows["share_band"] = segments.group_share_bands(
+        group_rows["share_of_wallet"],
+        group_rows["group_id"],
+        own_limits={
+            group: (float(secondary), float(main), float(dominant))
+            for group, (secondary, main, dominant) in rule_set.group_band_limits().items()
+        },
+        default_limits=conf.share_band_limits,
+    )
+    group_rows["high_share"] = segments.group_high_share(
+        group_rows["share_of_wallet"],
+        group_rows["group_id"],
+        own_thresholds={g: float(t) for g, t in rule_set.group_share_thresholds().items()},
+        default_threshold=float(rule_set.share_threshold),
     )
     group_rows = group_rows.rename(columns={"group_id": "product_group_id"})
     return frame, group_rows[list(GROUP_SCHEMA)]
@@ -226,7 +244,11 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         summary_rows = rebuild_staged(documents)
         timer.mark("summary")
         frame, group_rows = compute_clients(
-            as_of=as_of, client_ids=client_ids, conf=conf, documents=documents
+            as_of=as_of,
+            client_ids=client_ids,
+            conf=conf,
+            rule_set=run.rule_set,
+            documents=documents,
         )
     timer.mark("metrics")
 
@@ -237,6 +259,8 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         threshold = None if base.potential_threshold is None else float(base.potential_threshold)
         others = _ranking_of_others(base, recomputed=frame["client_id"])
     run.potential_threshold = None if threshold is None else Decimal(f"{threshold:.2f}")
+    # The overall segment is on the overall share and the overall share threshold;
+    # per-group thresholds only mark the group rows (``high_share``).
     frame["rule_segment"] = segments.assign_segments(
         frame, threshold=threshold, share_threshold=float(run.rule_set.share_threshold)
     )
@@ -445,6 +469,13 @@ def _write_development(run: MetricRun, rows: pd.DataFrame) -> None:
                 development_time_share=_decimal(values["development_time_share"], 6),
                 coverage_abc_a=_decimal(values["coverage_abc_a"], 6),
                 coverage_rest=_decimal(values["coverage_rest"], 6),
+                satisfaction_answers=values["satisfaction_answers"],
+                satisfied=values["satisfied"],
+                satisfaction_ratio=_decimal(values["satisfaction_ratio"], 6),
+                nps_answers=values["nps_answers"],
+                nps_promoters=values["nps_promoters"],
+                nps_detractors=values["nps_detractors"],
+                nps=_decimal(values["nps"], 4),
             )
         )
     DevelopmentMetric.objects.bulk_create(objects, batch_size=500)

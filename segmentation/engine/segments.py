@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -24,8 +24,15 @@ from segmentation.models import MonthlySummary, SegmentOverride, SegmentRuleSet
 RATIO_PLACES = 9
 
 
-def share_bands(share: pd.Series, limits: tuple[float, float, float]) -> pd.Series:
-    """The band of each share, as ``crm.wallet.share_band``; empty without a share."""
+type Limit = float | pd.Series  # one limit for every row, or one per row
+
+
+def share_bands(share: pd.Series, limits: tuple[Limit, Limit, Limit]) -> pd.Series:
+    """The band of each share, as ``crm.wallet.share_band``; empty without a share.
+
+    A share equal to a limit lands in the upper band. A limit may be a
+    Series aligned with ``share`` (per-group limits, one per row).
+    """
     secondary, main, dominant = limits
     value = share.round(RATIO_PLACES)
     bands = np.select(
@@ -34,6 +41,44 @@ def share_bands(share: pd.Series, limits: tuple[float, float, float]) -> pd.Seri
         default="",
     )
     return pd.Series(bands, index=share.index, dtype=object)
+
+
+def _per_row(group_ids: pd.Series, own: Mapping[int, float], default: float) -> pd.Series:
+    """Each row's value: its group's own where the group has one, else ``default``."""
+    if not own:
+        return pd.Series(default, index=group_ids.index, dtype="float64")
+    return group_ids.map(own).astype("float64").fillna(default)
+
+
+def group_share_bands(
+    share: pd.Series,
+    group_ids: pd.Series,
+    *,
+    own_limits: Mapping[int, tuple[float, float, float]],
+    default_limits: tuple[float, float, float],
+) -> pd.Series:
+    """The band of each client × group share, by the group's own limits where it has them."""
+    secondary, main, dominant = (
+        _per_row(group_ids, {g: limits[i] for g, limits in own_limits.items()}, default)
+        for i, default in enumerate(default_limits)
+    )
+    return share_bands(share, (secondary, main, dominant))
+
+
+def group_high_share(
+    share: pd.Series,
+    group_ids: pd.Series,
+    *,
+    own_thresholds: Mapping[int, float],
+    default_threshold: float,
+) -> pd.Series:
+    """High share in the group: share ≥ the group's threshold (else the rule set's).
+
+    False without a share. Only the group rows carry it: a client's segment
+    stays on its overall share and the rule set's overall threshold.
+    """
+    threshold = _per_row(group_ids, own_thresholds, default_threshold)
+    return (share.round(RATIO_PLACES) >= threshold).fillna(False).astype(bool)
 
 
 def potential_threshold(wallets: pd.Series, rule_set: SegmentRuleSet) -> float | None:
@@ -57,7 +102,11 @@ def potential_threshold(wallets: pd.Series, rule_set: SegmentRuleSet) -> float |
 def assign_segments(
     frame: pd.DataFrame, *, threshold: float | None, share_threshold: float
 ) -> pd.Series:
-    """A/B/C/D for rated clients (a verified wallet above zero), else ``unrated``."""
+    """A/B/C/D for rated clients (a verified wallet above zero), else ``unrated``.
+
+    On the overall share and the rule set's overall ``share_threshold``: the
+    per-group thresholds of a rule set only mark the client's group rows.
+    """
     rated = frame["wallet"].notna() & (frame["wallet"] > 0) & (threshold is not None)
     high_potential = frame["wallet"] >= (threshold if threshold is not None else np.inf)
     high_share = frame["share_of_wallet"].round(RATIO_PLACES) >= share_threshold

@@ -12,7 +12,13 @@ open, chosen here:
 - development time is activity duration in [D−364, D]: performed by the
   manager or team members, on the segment's clients, or by everyone;
 - potential coverage counts clients whose wallet was verified within the
-  last 12 months, for ABC-A clients and for the other ABC classes.
+  last 12 months, for ABC-A clients and for the other ABC classes;
+- survey answers count when dated in [D−364, D], the same window as
+  development time (never after D), and follow their client like the client
+  metrics do: the owner at D, the owner's team and every team above it, the
+  client's segment in the run, the whole base. Satisfaction = answers scoring
+  4 or 5 of 5 ÷ satisfaction answers; NPS = (promoters 9–10 − detractors
+  0–6) ÷ NPS answers × 100. Both are empty, not zero, without answers.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from crm.choices import ActivityPurpose
-from crm.models import Activity
+from crm.models import Activity, SurveyAnswer, SurveyKind
 from segmentation.choices import RATED_SEGMENTS, ScopeKind
 from segmentation.engine.owners import team_ancestors
 
@@ -52,6 +59,52 @@ def classify_moves(start: pd.Series, end: pd.Series) -> pd.Series:
 
 def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
+
+
+# Per-client counts of survey answers, summed over the clients of each scope.
+SURVEY_COLUMNS = (
+    "satisfaction_answers",
+    "satisfied",
+    "nps_answers",
+    "nps_promoters",
+    "nps_detractors",
+)
+SATISFIED_FROM = 4  # of 5
+PROMOTER_FROM = 9  # of 10
+DETRACTOR_TO = 6  # of 10
+
+
+def survey_frame(*, as_of: dt.date) -> pd.DataFrame:
+    """Survey answer counts per client over [D−364, D], counted in SQL."""
+    satisfaction = Q(kind=SurveyKind.SATISFACTION)
+    nps = Q(kind=SurveyKind.NPS)
+    rows = (
+        SurveyAnswer.objects.filter(
+            answered_on__gte=as_of - dt.timedelta(days=364), answered_on__lte=as_of
+        )
+        .values("client_id")
+        .annotate(
+            satisfaction_answers=Count("id", filter=satisfaction),
+            satisfied=Count("id", filter=satisfaction & Q(score__gte=SATISFIED_FROM)),
+            nps_answers=Count("id", filter=nps),
+            nps_promoters=Count("id", filter=nps & Q(score__gte=PROMOTER_FROM)),
+            nps_detractors=Count("id", filter=nps & Q(score__lte=DETRACTOR_TO)),
+        )
+        .values_list("client_id", *SURVEY_COLUMNS)
+    )
+    frame = pd.DataFrame(list(rows), columns=["client_id", *SURVEY_COLUMNS])
+    return frame.astype("int64")
+
+
+def _survey_metrics(rows: pd.DataFrame) -> dict[str, Any]:
+    counts = {name: int(rows[name].sum()) for name in SURVEY_COLUMNS}
+    answers = counts["nps_answers"]
+    net = counts["nps_promoters"] - counts["nps_detractors"]
+    return {
+        **counts,
+        "satisfaction_ratio": _ratio(counts["satisfied"], counts["satisfaction_answers"]),
+        "nps": net / answers * 100 if answers else None,
+    }
 
 
 def _metrics(
@@ -96,6 +149,7 @@ def _metrics(
         "development_time_share": _ratio(development_minutes, total_minutes),
         "coverage_abc_a": _ratio(float((fresh & abc_a).sum()), float(abc_a.sum())),
         "coverage_rest": _ratio(float((fresh & abc_rest).sum()), float(abc_rest.sum())),
+        **_survey_metrics(rows),
     }
 
 
@@ -155,6 +209,9 @@ def development_metrics(
         # Credit is reckoned on the rules' segments: a head's override is no development.
         end = rows["rule_segment"] if "rule_segment" in rows.columns else rows["segment"]
         rows["move"] = classify_moves(rows["client_id"].map(start_segments), end)
+    surveys = survey_frame(as_of=as_of).set_index("client_id")
+    for name in SURVEY_COLUMNS:
+        rows[name] = rows["client_id"].map(surveys[name]).fillna(0).astype("int64")
     activities = activity_frame(as_of=as_of)
     fresh_since = pd.Timestamp(as_of - dt.timedelta(days=364))
     out: list[dict[str, Any]] = []

@@ -169,6 +169,23 @@ class DevelopmentMetric(models.Model):
     coverage_rest = models.DecimalField(
         _("potential known, other clients"), max_digits=9, decimal_places=6, null=True, blank=True
     )
+    # Survey answers of the last 12 months (see segmentation.engine.team).
+    satisfaction_answers = models.PositiveIntegerField(_("satisfaction answers"), default=0)
+    satisfied = models.PositiveIntegerField(_("satisfied answers (4–5 of 5)"), default=0)
+    satisfaction_ratio = models.DecimalField(
+        _("satisfaction"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    nps_answers = models.PositiveIntegerField(_("NPS answers"), default=0)
+    nps_promoters = models.PositiveIntegerField(_("promoters (9–10)"), default=0)
+    nps_detractors = models.PositiveIntegerField(_("detractors (0–6)"), default=0)
+    nps = models.DecimalField(
+        _("NPS"),
+        max_digits=9,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Promoters minus detractors, per cent of the answers: from −100 to 100."),
+    )
 
     class Meta:
         verbose_name = _("development metric")

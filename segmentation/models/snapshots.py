@@ -186,8 +186,17 @@ class ClientGroupShare(models.Model):
     share_of_wallet = models.DecimalField(
         _("share of wallet"), null=True, blank=True, max_digits=24, decimal_places=8
     )
+    # By the group's own band limits where the rule set gives them (else the standard ones).
     share_band = models.CharField(
         _("share band"), max_length=20, choices=ShareBand.choices, blank=True
+    )
+    high_share = models.BooleanField(
+        _("high share"),
+        default=False,
+        help_text=_(
+            "Share of wallet at or above the group's share threshold (the rule set's when "
+            "the group has none); false without a share."
+        ),
     )
 
     class Meta:

@@ -39,7 +39,8 @@ class GroupShare:
     revenue_12m: Decimal
     wallet: Decimal | None
     share: Decimal | None
-    band: str
+    band: str  # by the group's own limits where the run's rule set has them
+    high_share: bool = False  # at or above the group's share threshold in that run
 
     @property
     def percent(self) -> Decimal | None:
@@ -67,6 +68,7 @@ def client_group_shares(*, client: Client, run: MetricRun | None) -> list[GroupS
             wallet=row.wallet,
             share=row.share_of_wallet,
             band=row.share_band,
+            high_share=row.high_share,
         )
         for row in rows
     ]
