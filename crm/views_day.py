@@ -92,7 +92,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
     visible = clients_visible_to(user=user)
     team = day.team_of(user=user) if scope == day.SCOPE_TEAM else None
-    sections = day.my_day(user=user, scope=scope, today=today, visible=visible, team=team)
+    sections = day.my_day(user=user, scope=scope, today=today, team=team)
     context.update(
         sections=sections,
         editable_ids=_editable_ids(user, scope, list(sections.values()), team),

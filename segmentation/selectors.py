@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import User
-from accounts.selectors import clients_visible_to
+from accounts.selectors import clients_visible_to, visible_clients_condition
 from crm.choices import ActivityKind, EstimateKind, EstimateStatus, GrantReason, SalesType
 from crm.models import Activity, Client, ClientGrant, WalletEstimate
 from segmentation.choices import LifecycleStatus, RunStatus, Segment, ServingRole
@@ -68,9 +68,8 @@ def snapshots_for(
     if run is None:
         return ClientMetricSnapshot.objects.none()
     return (
-        ClientMetricSnapshot.objects.filter(
-            run=run, client__in=clients_visible_to(user=user).values("pk")
-        )
+        ClientMetricSnapshot.objects.filter(run=run)
+        .filter(visible_clients_condition(user=user, path="client"))
         .select_related("client", "owner", "team")
         .order_by("client__name", "client_id")
     )
@@ -100,8 +99,15 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-def last_touch_subquery(until: dt.date) -> Subquery:
-    """The newest touch of the row's client on or before ``until`` (client, when index)."""
+def last_touch_subquery(until: dt.date) -> Subquery | F:
+    """The newest touch of the row's client on or before ``until``.
+
+    For today (or later) that is the client's stored ``last_touch_at`` (a
+    touch is never logged more than a few minutes ahead): one column, no
+    lookup per row. An earlier day looks the touches up (client, when index).
+    """
+    if until >= timezone.localdate():
+        return F("client__last_touch_at")
     touches = Activity.objects.filter(
         client_id=OuterRef("client_id"),
         kind__in=TOUCH_KINDS,
@@ -161,23 +167,26 @@ def _norm_of_segment(norms: dict[str, int]) -> Case:
 
 
 def overdue_touches(
-    user: User | AnonymousUser, today: dt.date | None = None
+    user: User | AnonymousUser,
+    today: dt.date | None = None,
+    *,
+    rows: QuerySet[ClientMetricSnapshot] | None = None,
 ) -> QuerySet[ClientMetricSnapshot]:
     """Rated clients whose last touch is older than their segment's service standard.
 
     A client never touched counts as overdue (it is the most overdue of all,
     listed first). Unrated clients have no standard: they are in
     ``unrated_clients``. Rows carry ``last_touch_at`` and
-    ``max_days_between_touches``; oldest touch first.
+    ``max_days_between_touches``; oldest touch first. ``rows``: the snapshot
+    rows to choose from (the latest good run's, within the user's scope),
+    by default all the user sees.
     """
     today = today or timezone.localdate()
-    run = latest_successful_run()
-    if run is None:
-        return ClientMetricSnapshot.objects.none()
+    if rows is None:
+        rows = snapshots_for(user)
     norms = touch_norms()
     return (
-        snapshots_for(user, run)
-        .filter(segment__in=list(norms))
+        rows.filter(segment__in=list(norms))
         .annotate(
             last_touch_at=last_touch_subquery(today),
             max_days_between_touches=_norm_of_segment(norms),
@@ -205,23 +214,35 @@ REACTIVATOR_ROLE = {
 }
 
 
-def sleeping_and_lost(user: User | AnonymousUser) -> QuerySet[ClientMetricSnapshot]:
+# Snapshot rows of the reactivation list. Strategic clients never appear
+# (domain.md: project sales happen once).
+LAPSED = Q(status__in=[LifecycleStatus.SLEEPING, LifecycleStatus.LOST]) & ~Q(
+    sales_type=SalesType.STRATEGIC
+)
+UNRATED = Q(segment=Segment.UNRATED)
+
+
+def sleeping_and_lost(
+    user: User | AnonymousUser, *, rows: QuerySet[ClientMetricSnapshot] | None = None
+) -> QuerySet[ClientMetricSnapshot]:
     """The reactivation list: sleeping and lost clients, most recently lapsed first.
 
-    Strategic clients never appear (domain.md: project sales happen once).
+    ``rows`` as for ``overdue_touches``.
     """
     return (
-        snapshots_for(user)
-        .filter(status__in=[LifecycleStatus.SLEEPING, LifecycleStatus.LOST])
-        .exclude(sales_type=SalesType.STRATEGIC)
+        (snapshots_for(user) if rows is None else rows)
+        .filter(LAPSED)
         .order_by("days_since_last_order", "client__name", "client_id")
     )
 
 
-def unrated_clients(user: User | AnonymousUser) -> QuerySet[ClientMetricSnapshot]:
+def unrated_clients(
+    user: User | AnonymousUser, *, rows: QuerySet[ClientMetricSnapshot] | None = None
+) -> QuerySet[ClientMetricSnapshot]:
     """ "Find out the turnover": clients without a verified wallet, biggest buyers first.
 
     ``has_draft_wallet`` marks those whose estimate only waits for a head.
+    ``rows`` as for ``overdue_touches``.
     """
     drafts = WalletEstimate.objects.filter(
         client_id=OuterRef("client_id"),
@@ -229,8 +250,8 @@ def unrated_clients(user: User | AnonymousUser) -> QuerySet[ClientMetricSnapshot
         status=EstimateStatus.DRAFT,
     )
     return (
-        snapshots_for(user)
-        .filter(segment=Segment.UNRATED)
+        (snapshots_for(user) if rows is None else rows)
+        .filter(UNRATED)
         .annotate(has_draft_wallet=Exists(drafts))
         .order_by("-revenue_12m", "client__name", "client_id")
     )
@@ -487,6 +508,7 @@ def rule_set_facts(rule_set: SegmentRuleSet) -> dict[str, tuple[str, str]]:
                 str(_("Segment %(segment)s: %(setting)s") % {"segment": key, "setting": label}),
                 shown,
             )
+    facts.update(rule_set.group_limit_facts())
     return facts
 
 

@@ -20,6 +20,7 @@ from crm.demo.builder_work import _WorkSteps
 from crm.demo.bulk import _is_postgres
 from crm.demo.options import DemoOptions, DemoResult, Progress
 from crm.models import Activity, Client, Contact, Product
+from crm.services import clients_last_touch_refresh
 
 
 def generate_demo(options: DemoOptions, progress: Progress | None = None) -> DemoResult:
@@ -45,6 +46,7 @@ class _Builder(_SetupSteps, _ClientSteps, _ShipmentSteps, _WorkSteps, _SalesStep
         self._shipments()
         self._contacts()
         self._activities()
+        clients_last_touch_refresh()  # the touches went in without signals
         self._ownership_and_grants()
         self._tasks()
         self._deals()

@@ -90,8 +90,13 @@ class Client(models.Model):
     # Bumped on every save: a form that carries an older version is refused
     # instead of overwriting someone else's edit.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The newest touch (Activity) of the client: a copy kept by
+    # crm.services.clients_last_touch_refresh whenever a touch is written, moved
+    # or deleted, so "overdue by the service standard" is a column comparison
+    # instead of a lookup per client. Never written by a card's save.
+    last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "version"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "version", "last_touch_at"])
 
     class Meta:
         verbose_name = _("client")
@@ -133,6 +138,14 @@ class Client(models.Model):
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+            elif not self._state.adding:
+                # A card loaded before a touch was logged must not put back the
+                # older last-touch time it carries.
+                kwargs["update_fields"] = {
+                    field.name
+                    for field in self._meta.concrete_fields
+                    if not field.primary_key and field.name != "last_touch_at"
+                }
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -62,6 +62,8 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["client", "occurred_at"], name="activity_client_when_idx"),
             models.Index(fields=["performed_by", "occurred_at"], name="activity_user_when_idx"),
+            # "Recent touches" of a head's teams: newest first, each checked on its client.
+            models.Index(fields=["-occurred_at", "-id"], name="activity_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from accounts.selectors import (
     clients_visible_to,
     teams_headed_by,
     users_managed_by,
+    visible_clients_condition,
 )
 from crm.models import (
     Activity,
@@ -81,7 +82,7 @@ def tasks_open_for(*, user: User) -> QuerySet[Task]:
 
 def activities_recent_for(*, user: User, limit: int = 10) -> QuerySet[Activity]:
     return (
-        Activity.objects.filter(client__in=clients_visible_to(user=user).values("id"))
+        Activity.objects.filter(visible_clients_condition(user=user, path="client"))
         .select_related("client", "performed_by")
         .order_by("-occurred_at", "-id")[:limit]
     )

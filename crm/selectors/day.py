@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import User
-from accounts.selectors import clients_visible_to, users_managed_by
+from accounts.selectors import users_managed_by, visible_clients_condition
 from crm.choices import TaskKind, TaskStatus
 from crm.models import Client, ClientGrant, Deal, Task
 from crm.selectors.deals import deals_closing
@@ -65,57 +65,66 @@ class Section:
         return self.count > len(self.rows)
 
 
-def _section(key: str, rows: QuerySet[Any], *, count: bool = True) -> Section:
-    """The first SECTION_LIMIT rows and the count: a query only when there are more
-    (``count=False``: the count is left at -1 for the caller to fill)."""
-    listed = list(rows[: SECTION_LIMIT + 1])
+def _section(key: str, rows: QuerySet[Any], *, count: int | None = None) -> Section:
+    """The first SECTION_LIMIT rows, and the count: ``count`` when known already,
+    else a query only when there are more rows than shown."""
+    listed = list(rows[: SECTION_LIMIT + (0 if count is not None else 1)])
+    if count is not None:
+        return Section(key=key, rows=listed, count=max(count, len(listed)))
     if len(listed) <= SECTION_LIMIT:
         return Section(key=key, rows=listed, count=len(listed))
-    return Section(key=key, rows=listed[:SECTION_LIMIT], count=rows.count() if count else -1)
+    return Section(key=key, rows=listed[:SECTION_LIMIT], count=rows.count())
 
 
 def book_of(*, user: User) -> QuerySet[Client]:
     """The user's own book: clients they own or hold an edit grant on."""
+    return Client.objects.filter(pk__in=_book_ids(user=user), merged_into__isnull=True)
+
+
+def _book_ids(*, user: User) -> QuerySet[Any]:
+    """Ids of the clients the user owns or holds an edit grant on (may repeat)."""
     granted = ClientGrant.objects.active().filter(user=user, level="edit")
     # A union of two index scans, not "owner OR id IN (…)" (see clients_visible_to).
     owned = Client.objects.filter(owner=user).order_by().values("pk")
-    ids = owned.union(granted.order_by().values("client_id"), all=True)
-    return Client.objects.filter(pk__in=ids, merged_into__isnull=True)
+    return owned.union(granted.order_by().values("client_id"), all=True)
 
 
 def default_scope(*, user: User) -> str:
     return SCOPE_TEAM if user.is_head else SCOPE_MINE
 
 
-def _narrow(
-    rows: QuerySet[ClientMetricSnapshot],
-    *,
-    user: User,
-    scope: str,
-    book_ids: list[int] | None = None,
-) -> QuerySet[ClientMetricSnapshot]:
-    """The rows of the user's book, or (team scope) all the segmentation selector gave.
+def snapshot_rows(*, user: User, scope: str) -> QuerySet[ClientMetricSnapshot]:
+    """The latest good run's rows the lists choose from: the user's own book, or
+    (a head's team scope) everything the head sees.
 
-    ``book_ids``: the book already read (``my_day`` reads it once for all its
-    lists); an id list lets PostgreSQL start from the book's few hundred rows.
+    One's own book is a subset of what one sees, so it needs no second scope;
+    it shows no owner or team column, so no joins to users and teams (with the
+    book's small row estimate PostgreSQL would nest a scan of all users).
     """
     if scope == SCOPE_TEAM and user.is_head:
-        return rows  # the segmentation selectors already scope to what the head sees
-    # One's own book shows no owner or team column: no joins to users and teams
-    # (with the book's small row estimate PostgreSQL nests a scan of all users).
-    rows = rows.select_related(None).select_related("client")
-    if book_ids is not None:
-        return rows.filter(client_id__in=book_ids)
-    return rows.filter(client_id__in=book_of(user=user).values("id"))
+        return work_lists.snapshots_for(user)
+    run = work_lists.latest_successful_run()
+    if run is None:
+        return ClientMetricSnapshot.objects.none()
+    return (
+        ClientMetricSnapshot.objects.filter(
+            run=run, client_id__in=_book_ids(user=user), client__merged_into__isnull=True
+        )
+        .select_related("client")
+        .order_by("client__name", "client_id")
+    )
 
 
 def overdue_touches(
-    *, user: User, scope: str, today: dt.date, book_ids: list[int] | None = None
+    *,
+    user: User,
+    scope: str,
+    today: dt.date,
+    rows: QuerySet[ClientMetricSnapshot] | None = None,
 ) -> QuerySet[ClientMetricSnapshot]:
     """Rated clients past their segment's touch standard, never touched first."""
-    return _narrow(
-        work_lists.overdue_touches(user, today), user=user, scope=scope, book_ids=book_ids
-    )
+    rows = snapshot_rows(user=user, scope=scope) if rows is None else rows
+    return work_lists.overdue_touches(user, today, rows=rows)
 
 
 def _last_attempt() -> Subquery:
@@ -130,25 +139,41 @@ def _last_attempt() -> Subquery:
 
 
 def sleeping_and_lost(
-    *, user: User, scope: str, book_ids: list[int] | None = None
+    *, user: User, scope: str, rows: QuerySet[ClientMetricSnapshot] | None = None
 ) -> QuerySet[ClientMetricSnapshot]:
     """The reactivation list of segmentation, each row with ``last_attempt_at``: when
     its latest reactivation attempt was made (None: never)."""
-    rows = _narrow(work_lists.sleeping_and_lost(user), user=user, scope=scope, book_ids=book_ids)
-    return rows.annotate(last_attempt_at=_last_attempt())
+    rows = snapshot_rows(user=user, scope=scope) if rows is None else rows
+    lapsed = work_lists.sleeping_and_lost(user, rows=rows)
+    return lapsed.annotate(last_attempt_at=_last_attempt())
 
 
 def _pause_start(now: dt.datetime | None = None) -> dt.datetime:
     return (now or timezone.now()) - dt.timedelta(days=REACTIVATION_PAUSE_DAYS)
 
 
+def _attempted_clients() -> QuerySet[Any]:
+    """Ids of clients with a reactivation attempt within the pause.
+
+    Not correlated with the row: PostgreSQL reads it once into a hash, where
+    a ``last_attempt_at`` comparison would look the tasks up row by row.
+    """
+    return (
+        Task.objects.filter(
+            kind=TaskKind.REACTIVATION, created_at__gte=_pause_start(), client_id__isnull=False
+        )
+        .exclude(status=TaskStatus.CANCELLED)
+        .values("client_id")
+    )
+
+
 def _waiting() -> Q:
     """Attempted within the pause: the client has time to answer with an order."""
-    return Q(last_attempt_at__gte=_pause_start())
+    return Q(client_id__in=_attempted_clients())
 
 
 def _not_waiting() -> Q:
-    return Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=_pause_start())
+    return ~Q(client_id__in=_attempted_clients())
 
 
 def to_reactivate(rows: QuerySet[ClientMetricSnapshot]) -> QuerySet[ClientMetricSnapshot]:
@@ -173,20 +198,43 @@ def attempted_recently(rows: QuerySet[ClientMetricSnapshot]) -> QuerySet[ClientM
 
 
 def unrated(
-    *, user: User, scope: str, book_ids: list[int] | None = None
+    *, user: User, scope: str, rows: QuerySet[ClientMetricSnapshot] | None = None
 ) -> QuerySet[ClientMetricSnapshot]:
     """'Find out the wallet': unrated clients, biggest buyers first."""
-    return _narrow(work_lists.unrated_clients(user), user=user, scope=scope, book_ids=book_ids)
+    rows = snapshot_rows(user=user, scope=scope) if rows is None else rows
+    return work_lists.unrated_clients(user, rows=rows)
 
 
-def tasks_due(
-    *, user: User, today: dt.date, visible: QuerySet[Client] | None = None
-) -> QuerySet[Task]:
+def section_counts(*, rows: QuerySet[ClientMetricSnapshot], today: dt.date) -> dict[str, int]:
+    """How many rows each run-based section has, in one pass over ``rows``.
+
+    The conditions are the lists' own: the overdue rule, the lapsed clients
+    split by a recent attempt, the unrated clients.
+    """
+    norms = work_lists.touch_norms()
+    lapsed = work_lists.LAPSED
+    counts = (
+        rows.order_by()
+        .annotate(last_touch_at=work_lists.last_touch_subquery(today))
+        .aggregate(
+            overdue=Count(
+                "id",
+                filter=Q(segment__in=list(norms)) & work_lists.overdue_condition(norms, today),
+            ),
+            reactivation=Count("id", filter=lapsed & _not_waiting()),
+            attempted=Count("id", filter=lapsed & _waiting()),
+            unrated=Count("id", filter=work_lists.UNRATED),
+        )
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def tasks_due(*, user: User, today: dt.date) -> QuerySet[Task]:
     """The user's open tasks due today or earlier (on clients they still see), oldest first."""
-    visible = clients_visible_to(user=user) if visible is None else visible
+    seen = visible_clients_condition(user=user, path="client")
     return (
         Task.objects.filter(assignee=user, status=TaskStatus.OPEN, due_on__lte=today)
-        .filter(Q(client__isnull=True) | Q(client__in=visible.values("id")))
+        .filter(Q(client__isnull=True) | seen)
         .select_related("client", "created_by")
         .order_by("due_on", "id")
     )
@@ -202,14 +250,13 @@ def deals_to_close(
     user: User,
     scope: str,
     today: dt.date,
-    visible: QuerySet[Client] | None = None,
     team: QuerySet[User] | None = None,
 ) -> QuerySet[Deal]:
     """Open deals closing this month or late: the user's, or (team scope) their people's."""
     owners = None
     if scope == SCOPE_TEAM and user.is_head:
         owners = team_of(user=user) if team is None else team
-    return deals_closing(owners=owners, user=user, today=today, visible=visible)
+    return deals_closing(owners=owners, user=user, today=today)
 
 
 def editable_client_ids(*, user: User, team: QuerySet[User], client_ids: list[int]) -> set[int]:
@@ -261,52 +308,37 @@ def my_clients_count(*, user: User) -> int:
     return Client.objects.filter(owner=user, merged_into__isnull=True).count()
 
 
-def _reactivation_sections(rows: QuerySet[ClientMetricSnapshot]) -> tuple[Section, Section]:
-    """Both halves of the reactivation list; one count query covers both when needed."""
-    todo = _section("reactivation", to_reactivate(rows), count=False)
-    waiting = _section("attempted", attempted_recently(rows), count=False)
-    if todo.count < 0 or waiting.count < 0:
-        counts = rows.aggregate(
-            todo=Count("id", filter=_not_waiting()), waiting=Count("id", filter=_waiting())
-        )
-        todo.count = len(todo.rows) if todo.count >= 0 else counts["todo"]
-        waiting.count = len(waiting.rows) if waiting.count >= 0 else counts["waiting"]
-    with_reactivator(todo.rows)
-    return todo, waiting
-
-
 def my_day(
     *,
     user: User,
     scope: str,
     today: dt.date | None = None,
-    visible: QuerySet[Client] | None = None,
     team: QuerySet[User] | None = None,
 ) -> dict[str, Section]:
     """Every section of the home page, in a fixed number of queries.
 
-    ``visible`` (the user's client scope) and ``team`` (a head's people) may be
-    given when the caller has them. Without a metric run the segmentation
-    lists are empty (and cost nothing).
+    The run-based sections take their counts from one aggregate over the same
+    rows; each then reads only the rows it shows. ``team`` (a head's people)
+    may be given when the caller has it. Without a metric run the
+    segmentation lists are empty (and cost nothing).
     """
     today = today or timezone.localdate()
-    visible = clients_visible_to(user=user) if visible is None else visible
-    book_ids = None
-    if not (scope == SCOPE_TEAM and user.is_head):
-        book_ids = list(book_of(user=user).values_list("id", flat=True))
+    rows = snapshot_rows(user=user, scope=scope)
+    counts = section_counts(rows=rows, today=today)
+    overdue = overdue_touches(user=user, scope=scope, today=today, rows=rows)
+    lapsed = sleeping_and_lost(user=user, scope=scope, rows=rows)
     sections = {
-        "overdue": _section(
-            "overdue", overdue_touches(user=user, scope=scope, today=today, book_ids=book_ids)
-        )
+        "overdue": _section("overdue", overdue, count=counts["overdue"]),
+        "tasks": _section("tasks", tasks_due(user=user, today=today)),
+        "reactivation": _section(
+            "reactivation", to_reactivate(lapsed), count=counts["reactivation"]
+        ),
+        "attempted": _section("attempted", attempted_recently(lapsed), count=counts["attempted"]),
+        "unrated": _section(
+            "unrated", unrated(user=user, scope=scope, rows=rows), count=counts["unrated"]
+        ),
+        "deals": _section("deals", deals_to_close(user=user, scope=scope, today=today, team=team)),
     }
     with_touch_due(sections["overdue"].rows)
-    sections["tasks"] = _section("tasks", tasks_due(user=user, today=today, visible=visible))
-    todo, waiting = _reactivation_sections(
-        sleeping_and_lost(user=user, scope=scope, book_ids=book_ids)
-    )
-    sections["reactivation"], sections["attempted"] = todo, waiting
-    sections["unrated"] = _section("unrated", unrated(user=user, scope=scope, book_ids=book_ids))
-    sections["deals"] = _section(
-        "deals", deals_to_close(user=user, scope=scope, today=today, visible=visible, team=team)
-    )
+    with_reactivator(sections["reactivation"].rows)
     return sections

@@ -11,9 +11,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import assignable_owners_for, clients_visible_to
+from accounts.selectors import assignable_owners_for, visible_clients_condition
 from crm.choices import DealStage
-from crm.models import Client, Deal
+from crm.models import Deal
 from crm.services.deals import CLOSED_STAGES, OPEN_STAGES
 
 # A column shows this many cards; its count and total cover all of them.
@@ -25,7 +25,7 @@ BOARD_CLOSED_DAYS = 90
 
 def deals_visible_to(*, user: User) -> QuerySet[Deal]:
     """Deals of the clients the user may see."""
-    return Deal.objects.filter(client__in=clients_visible_to(user=user).values("id"))
+    return Deal.objects.filter(visible_clients_condition(user=user, path="client"))
 
 
 def deal_get_visible(*, user: User, pk: int) -> Deal:
@@ -111,18 +111,17 @@ def deals_closing(
     owners: QuerySet[User] | None,
     user: User,
     today: dt.date | None = None,
-    visible: QuerySet[Client] | None = None,
 ) -> QuerySet[Deal]:
     """Open deals expected to close this month, and open ones already past their date.
 
-    ``owners``: whose deals (None: the user's own); ``visible``: the user's client
-    scope when the caller already has it. Overdue ones first.
+    ``owners``: whose deals (None: the user's own). Overdue ones first.
     """
     today = today or timezone.localdate()
     month_start = today.replace(day=1)
     next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-    visible = clients_visible_to(user=user) if visible is None else visible
-    deals = Deal.objects.filter(client__in=visible.values("id"), stage__in=OPEN_STAGES)
+    deals = Deal.objects.filter(
+        visible_clients_condition(user=user, path="client"), stage__in=OPEN_STAGES
+    )
     if owners is None:
         deals = deals.filter(owner=user)
     else:

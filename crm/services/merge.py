@@ -19,11 +19,14 @@ from crm.models import (
     ClientMerge,
     Contact,
     Deal,
+    DossierNote,
     OwnershipChange,
     ShipmentLine,
+    SurveyAnswer,
     Task,
     WalletEstimate,
 )
+from crm.services.work import clients_last_touch_refresh
 
 # Records with their own history: moved row by row with a history entry each.
 _WITH_HISTORY = (
@@ -31,12 +34,14 @@ _WITH_HISTORY = (
     ("deals", Deal),
     ("tasks", Task),
     ("estimates", WalletEstimate),
+    ("dossier_notes", DossierNote),
 )
 # Records without history tables: moved in one UPDATE, counted in the merge row.
 _WITHOUT_HISTORY = (
     ("shipment_lines", ShipmentLine),
     ("activities", Activity),
     ("ownership_changes", OwnershipChange),
+    ("survey_answers", SurveyAnswer),
 )
 
 
@@ -86,6 +91,7 @@ def clients_merge(
         )
     for _name, untracked in _WITHOUT_HISTORY:
         untracked.objects.filter(client=merged).update(client=survivor)
+    clients_last_touch_refresh(client_ids=[survivor.pk, merged.pk])
     existing = set(ClientGrant.objects.filter(client=survivor).values_list("user_id", "reason"))
     grants = list(ClientGrant.objects.filter(client=merged))
     kept = [g for g in grants if (g.user_id, g.reason) not in existing]

@@ -8,6 +8,7 @@ changes keep their history (simple-history, with the acting user).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,28 @@ class ReactivationAttempt:
 
     side: str = LapseSide.UNKNOWN
     reason: str = ""
+
+
+def clients_last_touch_refresh(*, client_ids: Iterable[int] | None = None) -> int:
+    """Set ``Client.last_touch_at`` to the newest touch of the given clients (all when None).
+
+    Called for every touch written, moved or deleted (crm.signals for single
+    rows; bulk writers such as merges and the demo call it themselves).
+    Returns the number of clients updated.
+    """
+    clients = Client.objects.all()
+    if client_ids is not None:
+        ids = sorted(set(client_ids))
+        if not ids:
+            return 0
+        clients = clients.filter(pk__in=ids)
+    newest = (
+        Activity.objects.filter(client_id=models.OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    # A queryset update: no history row and no version bump for a derived value.
+    return clients.update(last_touch_at=models.Subquery(newest))
 
 
 def _check_can_edit(*, client: Client, acting_user: User) -> None:

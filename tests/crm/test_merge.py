@@ -11,7 +11,16 @@ from django.urls import reverse
 
 from crm import services
 from crm.duplicates import likely_duplicates, normalized_name
-from crm.models import Activity, Client, ClientGrant, ClientMerge, Task, WalletEstimate
+from crm.models import (
+    Activity,
+    Client,
+    ClientGrant,
+    ClientMerge,
+    DossierNote,
+    SurveyAnswer,
+    Task,
+    WalletEstimate,
+)
 from tests.factories import ClientFactory, ContactFactory, ShipmentLineFactory, inn_with_checksum
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +96,8 @@ def test_merge_moves_everything_with_history_and_is_recorded(
     Activity.objects.create(
         client=merged, kind="call", summary="x", performed_by=km_boris, entered_by=km_boris
     )
+    note = DossierNote.objects.create(client=merged, text="Buys for three plants", author=km_boris)
+    SurveyAnswer.objects.create(client=merged, kind="nps", score=9, entered_by=km_boris)
     ClientGrant.objects.create(client=merged, user=kam_oleg, reason="kam")
     ClientGrant.objects.create(client=survivor, user=kam_oleg, reason="kam")
     subsidiary = ClientFactory(owner=km_boris, parent=merged)
@@ -102,6 +113,10 @@ def test_merge_moves_everything_with_history_and_is_recorded(
 
     assert survivor.shipment_lines.count() == 3
     assert survivor.activities.count() == 1
+    assert survivor.survey_answers.count() == 1
+    note.refresh_from_db()
+    assert note.client == survivor
+    assert note.history.latest("history_id").history_user == head_gleb
     contact.refresh_from_db()
     assert contact.client == survivor
     assert contact.history.latest("history_id").history_user == head_gleb
