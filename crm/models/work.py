@@ -117,6 +117,8 @@ class Task(models.Model):
         ordering = ["due_on", "id"]
         indexes = [
             models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_due_idx"),
+            # Recent reactivation attempts ("my day" keeps those clients waiting).
+            models.Index(fields=["kind", "created_at"], name="task_kind_created_idx"),
         ]
 
     def __str__(self) -> str:

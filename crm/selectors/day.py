@@ -4,8 +4,10 @@ Every list is the segmentation work list (segmentation.selectors: overdue
 touches by the service standard, sleeping and lost clients, unrated
 clients) narrowed to the user's own book (owned or granted with edit
 rights), or, for a head who asks for it, the lists of their teams as the
-segmentation selectors scope them. Each section reads its first rows plus
-one: the count costs a query only when the list is longer than it shows.
+segmentation selectors scope them. The run-based sections take their
+counts from one aggregate over the same snapshot rows and read only the
+rows they show; the others read their first rows plus one, and count only
+when the list is longer than it shows.
 """
 
 from __future__ import annotations
