@@ -184,6 +184,8 @@ def overdue_touches(
     today = today or timezone.localdate()
     if rows is None:
         rows = snapshots_for(user)
+    if rows.query.is_empty():  # no run yet: no rule set need exist either
+        return rows
     norms = touch_norms()
     return (
         rows.filter(segment__in=list(norms))

@@ -213,6 +213,8 @@ def section_counts(*, rows: QuerySet[ClientMetricSnapshot], today: dt.date) -> d
     The conditions are the lists' own: the overdue rule, the lapsed clients
     split by a recent attempt, the unrated clients.
     """
+    if rows.query.is_empty():  # no run yet
+        return dict.fromkeys(("overdue", "reactivation", "attempted", "unrated"), 0)
     norms = work_lists.touch_norms()
     lapsed = work_lists.LAPSED
     counts = (

@@ -14,6 +14,7 @@ from django.utils import timezone
 from crm.choices import ActivityPurpose, TaskKind, TaskStatus
 from crm.models import Activity, ClientGrant, Deal, Task
 from crm.selectors.day import SECTION_LIMIT
+from segmentation.models import SegmentRuleSet
 from segmentation.services import segment_rule_set_save
 from tests.factories import ClientFactory
 from tests.segmentation._data import line, run, wallet
@@ -262,13 +263,19 @@ def test_tasks_are_done_from_my_day(day_data, as_user, km_anna):
     assert [t.title for t in response.context["sections"]["tasks"].rows] == ["Call back today"]
 
 
-def test_without_a_metric_run_the_page_says_so_calmly(company, as_user, km_anna):
+@pytest.mark.parametrize("rules", ["kept", "none"])
+def test_without_a_metric_run_the_page_says_so_calmly(company, as_user, km_anna, head_gleb, rules):
+    """Also with no rule set at all (a database emptied by hand): nothing to read, no error."""
+    if rules == "none":
+        SegmentRuleSet.objects.all().delete()
     ClientFactory(owner=km_anna)
-    response = as_user(km_anna).get(HOME)
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "No touch is overdue." in body and "Every client has a verified wallet." in body
-    assert as_user(km_anna).get(HOME, {"show": "overdue"}).status_code == 200
+    for user in (km_anna, head_gleb):
+        response = as_user(user).get(HOME)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "No touch is overdue." in body and "Every client has a verified wallet." in body
+        for section in ("overdue", "reactivation", "unrated"):
+            assert as_user(user).get(HOME, {"show": section}).status_code == 200
 
 
 @pytest.fixture
