@@ -13,12 +13,21 @@ from typing import Any
 from crm.models import Activity
 
 
+def activity_saving(sender: type[Activity], instance: Activity, **kwargs: Any) -> None:
+    """Remember the client a changed touch belonged to: it may be moving away."""
+    if instance.pk and not kwargs.get("raw"):
+        instance._previous_client_id = (  # type: ignore[attr-defined]
+            Activity.objects.filter(pk=instance.pk).values_list("client_id", flat=True).first()
+        )
+
+
 def activity_saved(sender: type[Activity], instance: Activity, **kwargs: Any) -> None:
     from crm.services import clients_last_touch_refresh
 
     if kwargs.get("raw"):  # fixtures load rows as they are
         return
-    clients_last_touch_refresh(client_ids=[instance.client_id])
+    previous = getattr(instance, "_previous_client_id", None)
+    clients_last_touch_refresh(client_ids=[instance.client_id, *([previous] if previous else [])])
 
 
 def activity_deleted(sender: type[Activity], instance: Activity, **kwargs: Any) -> None:

@@ -63,6 +63,15 @@ def test_the_newest_touch_wins_and_editing_or_deleting_it_falls_back(company, km
     assert stored(client) is None
 
 
+def test_a_touch_moved_to_another_client_refreshes_both(company, km_anna):
+    first, second = ClientFactory(owner=km_anna), ClientFactory(owner=km_anna)
+    touch(first, 10)
+    moved = touch(first, 2)
+    moved.client = second
+    moved.save()
+    assert (stored(first), stored(second)) == (at(10), at(2))
+
+
 def test_a_card_saved_from_an_older_copy_keeps_the_newer_touch(company, as_user, km_anna):
     client = ClientFactory(owner=km_anna, name="Old name")
     copy = Client.objects.get(pk=client.pk)  # loaded before the touch
