@@ -23,6 +23,7 @@ from segmentation.models import rules as rule_model
 from segmentation.services import metrics_recompute, segment_rule_set_save
 from tests.factories import ClientFactory, ProductFactory, ProductGroupFactory
 from tests.segmentation._data import D, day, line, run, snap, wallet
+from tests.segmentation.test_rule_pages import form_data as rule_page_data
 
 pytestmark = pytest.mark.django_db
 
@@ -55,19 +56,8 @@ def expected_band(share: Decimal | None, limits: tuple[Decimal, Decimal, Decimal
 
 
 def form_data(**overrides: str) -> dict[str, str]:
-    """What the edit page posts when nothing is touched, plus ``overrides``."""
-    form = rule_forms.SegmentRuleSetForm(rule_set=SegmentRuleSet.objects.active())
-    data: dict[str, str] = {}
-    for name, field in form.fields.items():
-        value = form.get_initial_for_field(field, name)
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = str(value)
-    data["comment"] = "Own limits for fasteners"
-    data.update(overrides)
-    return data
+    """What the edit page posts when nothing is touched, with this file's reason."""
+    return rule_page_data(**{"comment": "Own limits for fasteners", **overrides})
 
 
 def post_json(http, data):
