@@ -102,6 +102,9 @@ class _GroupShareSerializer(serializers.Serializer):
     wallet = _money(allow_null=True)
     share_of_wallet = _fraction(allow_null=True, source="share")
     share_band = serializers.CharField(allow_blank=True, source="band")
+    high_share = serializers.BooleanField(
+        help_text="At or above the group's share threshold (the rule set's own for the group)."
+    )
 
 
 class _WhiteSpaceGroupSerializer(serializers.Serializer):

@@ -424,3 +424,10 @@ def test_the_card_shows_the_band_by_the_groups_limits_and_marks_high_share(
     paint_row = section.split("Paint", 1)[1].split("</tr>", 1)[0]
     assert str(ShareBand.SECONDARY.label) in fasteners_row and "high share" not in fasteners_row
     assert str(ShareBand.MAIN.label) in paint_row and "high share" in paint_row
+    api = as_user(km_anna).get(f"/api/v1/clients/{client.pk}/overview/").json()
+    by_name = {row["name"]: row for row in api["group_shares"]}
+    assert (by_name["Fasteners"]["share_band"], by_name["Fasteners"]["high_share"]) == (
+        "secondary",
+        False,
+    )
+    assert (by_name["Paint"]["share_band"], by_name["Paint"]["high_share"]) == ("main", True)
