@@ -66,7 +66,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from tests.bench.bench_metrics import _setup, load, run_step  # noqa: E402
+from tests.bench.bench_metrics import _setup, load, run_step, seed  # noqa: E402
 
 # The client list's query parameters, as crm/filtersets.py (ClientFilterSet)
 # names them when this was written; the list is being rebuilt, so adjust them
@@ -125,25 +125,6 @@ class Line:
 # ---------------------------------------------------------------------------
 # Data: seed, metric run, users and the clients their pages show
 # ---------------------------------------------------------------------------
-
-
-def seed(*, clients: int, lines: int, as_of: dt.date) -> None:
-    """``seed_demo`` in its own process, at the scale ``bench_metrics`` seeds."""
-    command = [
-        sys.executable,
-        str(ROOT / "manage.py"),
-        "seed_demo",
-        "--clients",
-        str(clients),
-        "--lines",
-        str(lines),
-        "--as-of",
-        as_of.isoformat(),
-    ]
-    print("seed: " + " ".join(command[1:]))
-    started = time.monotonic()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    print(f"seed: done in {time.monotonic() - started:.0f} s")
 
 
 def with_password(user: Any) -> Any:
