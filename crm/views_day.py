@@ -90,7 +90,6 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "crm/day/full_list.html", context)
 
-    visible = clients_visible_to(user=user)
     team = day.team_of(user=user) if scope == day.SCOPE_TEAM else None
     sections = day.my_day(user=user, scope=scope, today=today, team=team)
     context.update(
@@ -101,7 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     if user.is_head:
         context.update(
-            visible_clients_count=visible.count(),
+            visible_clients_count=clients_visible_to(user=user).count(),
             book_sizes=list(selectors.owners_book_sizes(user=user)[:15]),
         )
         if scope == day.SCOPE_TEAM:

@@ -171,6 +171,7 @@ def overdue_touches(
     today: dt.date | None = None,
     *,
     rows: QuerySet[ClientMetricSnapshot] | None = None,
+    norms: dict[str, int] | None = None,
 ) -> QuerySet[ClientMetricSnapshot]:
     """Rated clients whose last touch is older than their segment's service standard.
 
@@ -179,14 +180,15 @@ def overdue_touches(
     ``unrated_clients``. Rows carry ``last_touch_at`` and
     ``max_days_between_touches``; oldest touch first. ``rows``: the snapshot
     rows to choose from (the latest good run's, within the user's scope),
-    by default all the user sees.
+    by default all the user sees; ``norms``: ``touch_norms()`` when the
+    caller has read them.
     """
     today = today or timezone.localdate()
     if rows is None:
         rows = snapshots_for(user)
     if rows.query.is_empty():  # no run yet: no rule set need exist either
         return rows
-    norms = touch_norms()
+    norms = touch_norms() if norms is None else norms
     return (
         rows.filter(segment__in=list(norms))
         .annotate(

@@ -78,11 +78,6 @@ def _section(key: str, rows: QuerySet[Any], *, count: int | None = None) -> Sect
     return Section(key=key, rows=listed[:SECTION_LIMIT], count=rows.count())
 
 
-def book_of(*, user: User) -> QuerySet[Client]:
-    """The user's own book: clients they own or hold an edit grant on."""
-    return Client.objects.filter(pk__in=_book_ids(user=user), merged_into__isnull=True)
-
-
 def _book_ids(*, user: User) -> QuerySet[Any]:
     """Ids of the clients the user owns or holds an edit grant on (may repeat)."""
     granted = ClientGrant.objects.active().filter(user=user, level="edit")
@@ -123,10 +118,11 @@ def overdue_touches(
     scope: str,
     today: dt.date,
     rows: QuerySet[ClientMetricSnapshot] | None = None,
+    norms: dict[str, int] | None = None,
 ) -> QuerySet[ClientMetricSnapshot]:
     """Rated clients past their segment's touch standard, never touched first."""
     rows = snapshot_rows(user=user, scope=scope) if rows is None else rows
-    return work_lists.overdue_touches(user, today, rows=rows)
+    return work_lists.overdue_touches(user, today, rows=rows, norms=norms)
 
 
 def _last_attempt() -> Subquery:
@@ -207,7 +203,9 @@ def unrated(
     return work_lists.unrated_clients(user, rows=rows)
 
 
-def section_counts(*, rows: QuerySet[ClientMetricSnapshot], today: dt.date) -> dict[str, int]:
+def section_counts(
+    *, rows: QuerySet[ClientMetricSnapshot], today: dt.date, norms: dict[str, int]
+) -> dict[str, int]:
     """How many rows each run-based section has, in one pass over ``rows``.
 
     The conditions are the lists' own: the overdue rule, the lapsed clients
@@ -215,7 +213,6 @@ def section_counts(*, rows: QuerySet[ClientMetricSnapshot], today: dt.date) -> d
     """
     if rows.query.is_empty():  # no run yet
         return dict.fromkeys(("overdue", "reactivation", "attempted", "unrated"), 0)
-    norms = work_lists.touch_norms()
     lapsed = work_lists.LAPSED
     counts = (
         rows.order_by()
@@ -328,8 +325,10 @@ def my_day(
     """
     today = today or timezone.localdate()
     rows = snapshot_rows(user=user, scope=scope)
-    counts = section_counts(rows=rows, today=today)
-    overdue = overdue_touches(user=user, scope=scope, today=today, rows=rows)
+    # The service standards are read once, and only when there is a run to apply them to.
+    norms = {} if rows.query.is_empty() else work_lists.touch_norms()
+    counts = section_counts(rows=rows, today=today, norms=norms)
+    overdue = overdue_touches(user=user, scope=scope, today=today, rows=rows, norms=norms)
     lapsed = sleeping_and_lost(user=user, scope=scope, rows=rows)
     sections = {
         "overdue": _section("overdue", overdue, count=counts["overdue"]),

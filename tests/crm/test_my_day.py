@@ -298,7 +298,7 @@ def test_my_day_keeps_a_bounded_number_of_queries(
     busy_day, as_user, km_anna, head_gleb, django_assert_max_num_queries
 ):
     anna = as_user(km_anna)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(17):
         response = anna.get(HOME)
     sections = response.context["sections"]
     for key in ("overdue", "tasks", "reactivation", "attempted", "unrated", "deals"):
@@ -306,7 +306,7 @@ def test_my_day_keeps_a_bounded_number_of_queries(
         assert len(sections[key].rows) == SECTION_LIMIT and sections[key].more, key
     assert "Show all 24" in response.content.decode()
     gleb = as_user(head_gleb)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(20):
         response = gleb.get(HOME)
     assert response.context["sections"]["reactivation"].count == 48
     with django_assert_max_num_queries(16):
