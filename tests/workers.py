@@ -30,6 +30,18 @@ def task_queue() -> str:
     return str(app.conf.task_default_queue)
 
 
+def empty_task_queue() -> None:
+    """Drop the tasks an earlier test of this process left in its queue.
+
+    Queued after commit and never consumed (no worker was running), they would
+    otherwise be the first thing this test's workers run, on this test's data.
+    """
+    from config.celery import app
+
+    with app.connection_for_write() as broker:
+        broker.default_channel.queue_purge(task_queue())
+
+
 def start_worker(logs: Path, name: str = "worker", **env: str) -> subprocess.Popen:
     """A solo-pool worker on this test's database; its output goes to ``logs/name.log``."""
     db = connection.settings_dict

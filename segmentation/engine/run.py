@@ -29,9 +29,8 @@ from crm.models import Client
 from segmentation.choices import RunStatus
 from segmentation.conf import MetricSettings, metric_settings
 from segmentation.engine import metrics, owners, reactivation, retention, segments, status, team
-from segmentation.engine.db import Kind, client_scope, read_frame, table, write_frame
-from segmentation.engine.documents import Documents, staged_documents
-from segmentation.engine.summary import rebuild_staged
+from segmentation.engine.db import Kind, Scope, client_scope, read_frame, table, write_frame
+from segmentation.engine.derived import refresh_stale
 from segmentation.engine.wallets import latest_verified_wallets
 from segmentation.models import (
     ClientGroupShare,
@@ -149,20 +148,20 @@ def compute_clients(
     client_ids: list[int] | None,
     conf: MetricSettings,
     rule_set: SegmentRuleSet,
-    documents: Documents | None = None,
+    id_scope: Scope | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(client frame, group frame) of the clients in scope, before segments and ABC.
 
-    ``documents`` are the run's staged documents of the same clients; without
-    them the documents are staged here. ``rule_set`` gives the group rows'
-    own share thresholds and band limits.
+    ``id_scope`` is the run's scope of the same clients, with the derived
+    tables already brought up to date; without it both happen here.
+    ``rule_set`` gives the group rows' own share thresholds and band limits.
     """
     clients = metrics.client_frame(client_ids=client_ids)
     scope = None if client_ids is None else clients["client_id"].tolist()
-    if documents is None:
+    if id_scope is None:
         per_client, groups, dates = metrics.line_metrics(as_of=as_of, client_ids=scope)
     else:
-        per_client, groups, dates = metrics.staged_line_metrics(documents, as_of=as_of)
+        per_client, groups, dates = metrics.derived_line_metrics(id_scope, as_of=as_of)
     frame = metrics.per_client_metrics(
         clients, per_client, groups, dates, as_of=as_of, min_dates=conf.usual_gap_min_dates
     )
@@ -239,16 +238,15 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
                 # with the default random_page_cost the planner prefers to scan a
                 # whole table (2 M summary rows) for a thousand clients' rows.
                 cursor.execute("SELECT set_config('random_page_cost', '1.1', true)")
-    with client_scope(client_ids) as scope, staged_documents(scope) as documents:
-        timer.mark("documents")
-        summary_rows = rebuild_staged(documents)
-        timer.mark("summary")
+    refreshed = refresh_stale()
+    timer.mark("derived")
+    with client_scope(client_ids) as scope:
         frame, group_rows = compute_clients(
             as_of=as_of,
             client_ids=client_ids,
             conf=conf,
             rule_set=run.rule_set,
-            documents=documents,
+            id_scope=scope,
         )
     timer.mark("metrics")
 
@@ -316,7 +314,7 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
     return {
         **run_counts,
         "recomputed": len(frame),
-        "summary_rows": summary_rows,
+        "refreshed_clients": refreshed,
         "retention": retention_counts,
         "aggregates_pending": base is not None,
         "timings_ms": timer.steps,

@@ -15,6 +15,7 @@ from django.db import connection
 
 from crm.models import Product, ShipmentLine
 from segmentation.engine.db import (
+    Scope,
     analyze,
     client_scope,
     drop_temp,
@@ -65,32 +66,36 @@ def _same(left: str, right: str, columns: tuple[str, ...]) -> str:
     return " AND ".join(f"{left}.{c} = {right}.{c}" for c in columns)
 
 
-def rebuild_staged(documents: Documents) -> int:
-    """Make the summary rows of the staged scope what the lines say; returns their number.
+def replace_rows(
+    target: str, fresh: str, columns: tuple[str, ...], key: tuple[str, ...], scope: Scope
+) -> None:
+    """Make ``target``'s rows of the scope's clients those of the table ``fresh``.
 
-    The new rows go to a temporary table first; then only the rows that
-    changed are deleted and only the missing ones inserted. From one night to
-    the next almost every row is unchanged, and an incremental run's clients
-    mostly gained a month or two: rewriting every row would cost an index
-    entry per row and key, and a uniqueness check against the row just
-    deleted.
+    Only the rows that changed are deleted and only the missing ones
+    inserted. From one night to the next almost every row is unchanged, and
+    an incremental run's clients mostly gained a month or a document:
+    rewriting every row would cost an index entry per row and key.
     """
-    summary = table(MonthlySummary)
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {target} WHERE 1 = 1 {scope.clause('client_id')} "
+            f"AND NOT EXISTS (SELECT 1 FROM {fresh} n WHERE {_same('n', target, columns)})"
+        )
+        cursor.execute(
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {fresh} n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} s WHERE {_same('s', 'n', key)}) "
+            f"ORDER BY {', '.join(key)}"
+        )
+
+
+def rebuild_staged(documents: Documents) -> int:
+    """Make the summary rows of the staged scope what the lines say; returns their number."""
     fresh = temp_name("summary")
-    names = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {fresh} AS {_select_sql(documents)}")
         analyze(fresh)
-        cursor.execute(
-            f"DELETE FROM {summary} WHERE 1 = 1 {documents.scope.clause('client_id')} "
-            f"AND NOT EXISTS (SELECT 1 FROM {fresh} n "
-            f"WHERE {_same('n', summary, COLUMNS)})"
-        )
-        cursor.execute(
-            f"INSERT INTO {summary} ({names}) SELECT {names} FROM {fresh} n "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {summary} s WHERE {_same('s', 'n', KEY)}) "
-            f"ORDER BY {', '.join(KEY)}"
-        )
+        replace_rows(table(MonthlySummary), fresh, COLUMNS, KEY, documents.scope)
         cursor.execute(f"SELECT COUNT(*) FROM {fresh}")
         rows = int(cursor.fetchone()[0])
     drop_temp(fresh)

@@ -9,11 +9,13 @@ from segmentation.models.overrides import SegmentOverride
 from segmentation.models.rules import SegmentRuleSet
 from segmentation.models.runs import MetricLock, MetricRun
 from segmentation.models.snapshots import ClientGroupShare, ClientMetricSnapshot
-from segmentation.models.summary import MonthlySummary
+from segmentation.models.summary import ClientDocument, ClientProduct, MonthlySummary, StaleClient
 
 __all__ = [
+    "ClientDocument",
     "ClientGroupShare",
     "ClientMetricSnapshot",
+    "ClientProduct",
     "DevelopmentMetric",
     "MetricLock",
     "MetricRun",
@@ -22,4 +24,5 @@ __all__ = [
     "RetentionCohort",
     "SegmentOverride",
     "SegmentRuleSet",
+    "StaleClient",
 ]

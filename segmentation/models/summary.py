@@ -1,4 +1,4 @@
-"""Client × month × product group totals, rebuilt set-wise from shipment lines."""
+"""Tables derived from shipment lines, rebuilt set-wise for the clients whose lines changed."""
 
 from __future__ import annotations
 
@@ -57,3 +57,89 @@ class MonthlySummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.month:%Y-%m} {self.product_group_id}"
+
+
+def _derived_client() -> models.ForeignKey:
+    """The client of a derived row: no constraint, no cascade, no own index.
+
+    Derived rows are rebuilt from the lines whenever a client's lines change
+    (``StaleClient``); a deleted client's lines mark it stale, and the rebuild
+    removes its rows. Django's cascade would only read them first.
+    """
+    return models.ForeignKey(
+        "crm.Client",
+        verbose_name=_("client"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+
+class ClientDocument(models.Model):
+    """One shipment document of a client: its lines added up.
+
+    Money is kept in kopecks (whole units of 0.01), so the engine's sums over
+    millions of documents are integer additions, exact on every database.
+    A document with a positive total is an order (domain.md "Metrics").
+    """
+
+    client = _derived_client()
+    doc_number = models.CharField(_("document number"), max_length=64)
+    doc_date = models.DateField(_("document date"))
+    total_kopecks = models.BigIntegerField(_("total, kopecks"))
+    margin_kopecks = models.BigIntegerField(
+        _("margin, kopecks"), help_text=_("Amount less cost, over the lines that have a cost.")
+    )
+
+    class Meta:
+        verbose_name = _("client document")
+        verbose_name_plural = _("client documents")
+        indexes = [
+            models.Index(fields=["client", "doc_date"], name="clientdocument_client_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.doc_number} {self.doc_date}"
+
+
+class ClientProduct(models.Model):
+    """A product a client has bought, with the date of its latest positive line."""
+
+    client = _derived_client()
+    product = models.ForeignKey(
+        "crm.Product",
+        verbose_name=_("product"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    last_bought_on = models.DateField(_("last bought"))
+
+    class Meta:
+        verbose_name = _("client product")
+        verbose_name_plural = _("client products")
+        indexes = [models.Index(fields=["client", "product"], name="clientproduct_client_product")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.product_id} {self.last_bought_on}"
+
+
+class StaleClient(models.Model):
+    """A client whose shipment lines changed since its derived rows were built.
+
+    Database triggers on shipment lines (and on a product changing group)
+    write these marks, so every writer is covered: imports, merges, the admin
+    and bulk loads alike. Each engine run first rebuilds the marked clients'
+    summary, documents and products and removes the marks it took.
+    """
+
+    client_id = models.BigIntegerField(_("client"), primary_key=True)
+
+    class Meta:
+        verbose_name = _("client with changed lines")
+        verbose_name_plural = _("clients with changed lines")
+
+    def __str__(self) -> str:
+        return str(self.client_id)

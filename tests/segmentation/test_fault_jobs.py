@@ -17,7 +17,7 @@ from segmentation.models import MetricRun
 from segmentation.services import metrics_recompute
 from segmentation.tasks import metrics_recompute_nightly, yesterday
 from tests.segmentation._compare import stored
-from tests.workers import needs_services, start_worker, stop_worker, wait_for
+from tests.workers import empty_task_queue, needs_services, start_worker, stop_worker, wait_for
 
 pytestmark = [pytest.mark.services, needs_services]
 
@@ -33,6 +33,7 @@ def lazy_tasks():
     from config.celery import app
 
     app.conf.task_always_eager = False
+    empty_task_queue()
     yield
     app.conf.task_always_eager = True
 

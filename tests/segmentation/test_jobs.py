@@ -16,7 +16,7 @@ from segmentation.tasks import metrics_catch_up, metrics_recompute_nightly, yest
 from tests.crm.importers._files import csv_cp1251
 from tests.factories import ClientFactory
 from tests.segmentation._data import line
-from tests.workers import needs_services, start_worker, stop_worker, wait_for
+from tests.workers import empty_task_queue, needs_services, start_worker, stop_worker, wait_for
 
 HEADER = "Номер;Дата;Код контрагента;Артикул;Группа;Количество;Сумма"
 
@@ -82,6 +82,7 @@ def test_nightly_and_incremental_runs_through_a_real_worker(
     as_of = yesterday()
     line(client, as_of - dt.timedelta(days=5), 300)
     app.conf.task_always_eager = False
+    empty_task_queue()
     worker = start_worker(tmp_path)
     try:
         metrics_recompute_nightly.delay()

@@ -1,0 +1,267 @@
+"""Tables derived from shipment lines, kept current for the clients whose lines changed.
+
+The engine reads three caches of the lines instead of the lines themselves:
+the client × month × product group summary (``MonthlySummary``), each
+client's documents with their totals (``ClientDocument``) and each client's
+products with the day last bought (``ClientProduct``). A nightly run over
+ten million lines then reads a few million narrow rows.
+
+Database triggers mark a client stale whenever one of its lines is inserted,
+changed or deleted, or a product it bought moves to another group
+(``StaleClient``). Every run starts with ``refresh_stale``: it takes the marks
+and rebuilds those clients' rows from their lines, inside the run's
+transaction. Taking a mark deletes it, so a line written while the rebuild
+reads marks its client again for the next run; a rolled-back run puts its
+marks back with the rest of its work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from crm.models import Client, Product, ShipmentLine
+from segmentation.engine.db import (
+    Scope,
+    analyze,
+    chunks,
+    client_scope,
+    drop_temp,
+    is_postgres,
+    table,
+    temp_name,
+)
+from segmentation.engine.documents import Documents, staged_documents
+from segmentation.engine.summary import rebuild_staged, replace_rows
+from segmentation.models import ClientDocument, ClientProduct, StaleClient
+
+DOCUMENT_COLUMNS = ("client_id", "doc_number", "doc_date", "total_kopecks", "margin_kopecks")
+DOCUMENT_KEY = ("client_id", "doc_number", "doc_date")
+PRODUCT_COLUMNS = ("client_id", "product_id", "last_bought_on")
+PRODUCT_KEY = ("client_id", "product_id")
+
+
+def _kopecks(expression: str) -> str:
+    """An exact amount in roubles (two decimals) as whole kopecks."""
+    if is_postgres():
+        return f"CAST(({expression}) * 100 AS bigint)"
+    return f"CAST(ROUND(({expression}) * 100) AS INTEGER)"
+
+
+def _refresh_documents(documents: Documents) -> None:
+    fresh = temp_name("fresh_docs")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {fresh} AS "
+            f"SELECT client_id, doc_number, doc_date, {_kopecks('total')} AS total_kopecks, "
+            f"{_kopecks('margin')} AS margin_kopecks FROM {documents.docs}"
+        )
+    analyze(fresh)
+    replace_rows(table(ClientDocument), fresh, DOCUMENT_COLUMNS, DOCUMENT_KEY, documents.scope)
+    drop_temp(fresh)
+
+
+def _refresh_products(scope: Scope) -> None:
+    fresh = temp_name("fresh_products")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {fresh} AS "
+            f"SELECT l.client_id AS client_id, l.product_id AS product_id, "
+            f"MAX(l.doc_date) AS last_bought_on FROM {table(ShipmentLine)} l "
+            f"WHERE l.amount > 0 {scope.clause('l.client_id')} "
+            f"GROUP BY l.client_id, l.product_id"
+        )
+    analyze(fresh)
+    replace_rows(table(ClientProduct), fresh, PRODUCT_COLUMNS, PRODUCT_KEY, scope)
+    drop_temp(fresh)
+
+
+def refresh(scope: Scope) -> None:
+    """Rebuild the derived rows of the scope's clients from their lines."""
+    with staged_documents(scope) as documents:
+        rebuild_staged(documents)
+        _refresh_documents(documents)
+    _refresh_products(scope)
+
+
+def _take_marks() -> list[int]:
+    stale = table(StaleClient)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(f"DELETE FROM {stale} RETURNING client_id")
+            return sorted(int(row[0]) for row in cursor.fetchall())
+        # SQLite: one writer at a time, so nothing can mark between the two.
+        cursor.execute(f"SELECT client_id FROM {stale}")
+        ids = sorted(int(row[0]) for row in cursor.fetchall())
+        for chunk in chunks(ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {stale} WHERE client_id IN ({marks})", chunk)
+        return ids
+
+
+def refresh_stale() -> int:
+    """Rebuild the derived rows of every client marked stale; returns how many.
+
+    Runs in the caller's transaction. Without triggers (a database other than
+    PostgreSQL or SQLite) every client is rebuilt every time.
+    """
+    if not triggers_supported():
+        mark_all_stale()
+    ids = _take_marks()
+    if not ids:
+        return 0
+    if 2 * len(ids) >= Client.objects.count():
+        # Half the base or more (a first build, a bulk load): reading every
+        # line is cheaper than joining an id list, and unchanged rows stay.
+        refresh(Scope())
+    else:
+        with client_scope(ids) as scope:
+            refresh(scope)
+    return len(ids)
+
+
+def mark_stale(client_ids: Sequence[int]) -> None:
+    """Mark clients for a rebuild (the triggers do this for every line written)."""
+    stale = table(StaleClient)
+    insert = "INSERT INTO" if is_postgres() else "INSERT OR IGNORE INTO"
+    conflict = " ON CONFLICT DO NOTHING" if is_postgres() else ""
+    with connection.cursor() as cursor:
+        for chunk in chunks(sorted({int(i) for i in client_ids})):
+            values = ", ".join(["(%s)"] * len(chunk))
+            cursor.execute(f"{insert} {stale} (client_id) VALUES {values}{conflict}", chunk)
+
+
+def mark_all_stale(using: BaseDatabaseWrapper | None = None) -> None:
+    """Mark every client with lines: the next run rebuilds all derived rows."""
+    db = using or connection
+    stale = db.ops.quote_name(StaleClient._meta.db_table)
+    lines = db.ops.quote_name(ShipmentLine._meta.db_table)
+    postgres = db.vendor == "postgresql"
+    insert = "INSERT INTO" if postgres else "INSERT OR IGNORE INTO"
+    conflict = " ON CONFLICT DO NOTHING" if postgres else ""
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"{insert} {stale} (client_id) SELECT DISTINCT client_id FROM {lines}{conflict}"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Triggers
+# ---------------------------------------------------------------------------
+
+
+def triggers_supported(using: BaseDatabaseWrapper | None = None) -> bool:
+    return (using or connection).vendor in {"postgresql", "sqlite"}
+
+
+def _postgres_triggers(stale: str, lines: str, products: str) -> list[str]:
+    mark = (
+        f"INSERT INTO {stale} (client_id) SELECT DISTINCT client_id FROM {{rows}} "
+        f"ON CONFLICT DO NOTHING;"
+    )
+    statements = [
+        f"""
+        CREATE OR REPLACE FUNCTION segmentation_lines_changed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'DELETE' THEN {mark.format(rows="changed_new")} END IF;
+            IF TG_OP <> 'INSERT' THEN {mark.format(rows="changed_old")} END IF;
+            RETURN NULL;
+        END $$
+        """,
+        f"""
+        CREATE OR REPLACE FUNCTION segmentation_products_regrouped() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO {stale} (client_id)
+            SELECT DISTINCT l.client_id FROM {lines} l
+            JOIN changed_new n ON n.id = l.product_id
+            JOIN changed_old o ON o.id = n.id
+            WHERE o.group_id IS DISTINCT FROM n.group_id
+            ON CONFLICT DO NOTHING;
+            RETURN NULL;
+        END $$
+        """,
+    ]
+    # A trigger with transition tables takes one event each.
+    events = {
+        "insert": ("INSERT", "NEW TABLE AS changed_new"),
+        "update": ("UPDATE", "OLD TABLE AS changed_old NEW TABLE AS changed_new"),
+        "delete": ("DELETE", "OLD TABLE AS changed_old"),
+    }
+    for name, (event, referencing) in events.items():
+        trigger = f"segmentation_lines_{name}"
+        statements += [
+            f"DROP TRIGGER IF EXISTS {trigger} ON {lines}",
+            f"CREATE TRIGGER {trigger} AFTER {event} ON {lines} REFERENCING {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION segmentation_lines_changed()",
+        ]
+    statements += [
+        f"DROP TRIGGER IF EXISTS segmentation_products_regrouped ON {products}",
+        f"CREATE TRIGGER segmentation_products_regrouped AFTER UPDATE ON {products} "
+        f"REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION segmentation_products_regrouped()",
+    ]
+    return statements
+
+
+def _sqlite_triggers(stale: str, lines: str, products: str) -> list[str]:
+    def mark(row: str) -> str:
+        return f"INSERT OR IGNORE INTO {stale} (client_id) VALUES ({row}.client_id);"
+
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS segmentation_lines_insert AFTER INSERT ON {lines} "
+        f"BEGIN {mark('NEW')} END",
+        f"CREATE TRIGGER IF NOT EXISTS segmentation_lines_update AFTER UPDATE ON {lines} "
+        f"BEGIN {mark('OLD')} {mark('NEW')} END",
+        f"CREATE TRIGGER IF NOT EXISTS segmentation_lines_delete AFTER DELETE ON {lines} "
+        f"BEGIN {mark('OLD')} END",
+        f"CREATE TRIGGER IF NOT EXISTS segmentation_products_regrouped "
+        f"AFTER UPDATE OF group_id ON {products} WHEN OLD.group_id IS NOT NEW.group_id "
+        f"BEGIN INSERT OR IGNORE INTO {stale} (client_id) "
+        f"SELECT DISTINCT client_id FROM {lines} WHERE product_id = NEW.id; END",
+    ]
+
+
+def install_triggers(using: BaseDatabaseWrapper | None = None) -> None:
+    """Create (or re-create) the triggers that mark clients stale; idempotent.
+
+    Called by the migration that made the tables and after every ``migrate``:
+    SQLite rebuilds a table to alter it, and the rebuilt table has no triggers.
+    """
+    db = using or connection
+    if not triggers_supported(db):
+        return
+    quote = db.ops.quote_name
+    names = (
+        quote(StaleClient._meta.db_table),
+        quote(ShipmentLine._meta.db_table),
+        quote(Product._meta.db_table),
+    )
+    statements = (
+        _postgres_triggers(*names) if db.vendor == "postgresql" else _sqlite_triggers(*names)
+    )
+    with db.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def drop_triggers(using: BaseDatabaseWrapper | None = None) -> None:
+    """Remove the triggers (when the migration that made their table is reversed)."""
+    db = using or connection
+    if not triggers_supported(db):
+        return
+    lines = db.ops.quote_name(ShipmentLine._meta.db_table)
+    products = db.ops.quote_name(Product._meta.db_table)
+    postgres = db.vendor == "postgresql"
+    with db.cursor() as cursor:
+        for name in ("insert", "update", "delete"):
+            on = f" ON {lines}" if postgres else ""
+            cursor.execute(f"DROP TRIGGER IF EXISTS segmentation_lines_{name}{on}")
+        on = f" ON {products}" if postgres else ""
+        cursor.execute(f"DROP TRIGGER IF EXISTS segmentation_products_regrouped{on}")
+        if postgres:
+            cursor.execute("DROP FUNCTION IF EXISTS segmentation_lines_changed()")
+            cursor.execute("DROP FUNCTION IF EXISTS segmentation_products_regrouped()")
