@@ -19,8 +19,8 @@ class SegmentationConfig(AppConfig):
 def _reinstall_triggers(sender: AppConfig, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     """SQLite rebuilds a table to alter it, without its triggers: put them back."""
     from segmentation.engine.derived import install_triggers
-    from segmentation.models import StaleClient
+    from segmentation.models import StaleMonth
 
     connection = connections[using]
-    if StaleClient._meta.db_table in connection.introspection.table_names():
+    if StaleMonth._meta.db_table in connection.introspection.table_names():
         install_triggers(connection)  # not when migrated back to before their table

@@ -94,9 +94,13 @@ class Scope:
     Statements join the table (``client_id IN (SELECT …)``) instead of
     carrying an ``IN`` list, so PostgreSQL reaches the clients' lines
     through the (client, date) index with one plan for any number of ids.
+    ``months`` narrows the lines further to some months of those clients: a
+    temp table of (client_id, month, next_month), the months whose lines
+    changed.
     """
 
     table: str | None = None
+    months: str | None = None
 
     @property
     def everyone(self) -> bool:
@@ -106,6 +110,15 @@ class Scope:
         if self.table is None:
             return ""
         return f" AND {column} IN (SELECT client_id FROM {self.table})"
+
+    def lines_clause(self, client: str, day: str) -> str:
+        """The scope for rows dated by ``day``: their client, and their month if narrowed."""
+        if self.months is None:
+            return self.clause(client)
+        return (
+            f" AND EXISTS (SELECT 1 FROM {self.months} m WHERE m.client_id = {client} "
+            f"AND {day} >= m.month AND {day} < m.next_month)"
+        )
 
 
 @contextmanager

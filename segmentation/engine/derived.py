@@ -6,18 +6,23 @@ client's documents with their totals (``ClientDocument``) and each client's
 products with the day last bought (``ClientProduct``). A nightly run over
 ten million lines then reads a few million narrow rows.
 
-Database triggers mark a client stale whenever one of its lines is inserted,
-changed or deleted, or a product it bought moves to another group
-(``StaleClient``). Every run starts with ``refresh_stale``: it takes the marks
-and rebuilds those clients' rows from their lines, inside the run's
-transaction. Taking a mark deletes it, so a line written while the rebuild
+Database triggers mark a client's month stale whenever one of its lines
+of that month is inserted, changed or deleted, or a product it bought moves
+to another group (``StaleMonth``). Every run starts with ``refresh_stale``:
+it takes the marks and rebuilds those months' summary rows and documents
+(and those clients' products) from the lines, inside the run's
+transaction: an import costs a rebuild of the months it touched, not of
+each client's whole history. Taking a mark deletes it, so a line written while the rebuild
 reads marks its client again for the next run; a rolled-back run puts its
 marks back with the rest of its work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -35,7 +40,7 @@ from segmentation.engine.db import (
 )
 from segmentation.engine.documents import Documents, staged_documents
 from segmentation.engine.summary import rebuild_staged, replace_rows
-from segmentation.models import ClientDocument, ClientProduct, StaleClient
+from segmentation.models import ClientDocument, ClientProduct, StaleMonth
 
 DOCUMENT_COLUMNS = ("client_id", "doc_number", "doc_date", "total_kopecks", "margin_kopecks")
 DOCUMENT_KEY = ("client_id", "doc_number", "doc_date")
@@ -59,7 +64,14 @@ def _refresh_documents(documents: Documents) -> None:
             f"{_kopecks('margin')} AS margin_kopecks FROM {documents.docs}"
         )
     analyze(fresh)
-    replace_rows(table(ClientDocument), fresh, DOCUMENT_COLUMNS, DOCUMENT_KEY, documents.scope)
+    replace_rows(
+        table(ClientDocument),
+        fresh,
+        DOCUMENT_COLUMNS,
+        DOCUMENT_KEY,
+        documents.scope,
+        day="doc_date",
+    )
     drop_temp(fresh)
 
 
@@ -79,72 +91,115 @@ def _refresh_products(scope: Scope) -> None:
 
 
 def refresh(scope: Scope) -> None:
-    """Rebuild the derived rows of the scope's clients from their lines."""
+    """Rebuild the derived rows of the scope (its clients, or its months) from the lines.
+
+    The summary and the documents are rebuilt for the scope's months; the
+    products, whose day last bought may lie in any month, for its clients.
+    """
     with staged_documents(scope) as documents:
         rebuild_staged(documents)
         _refresh_documents(documents)
     _refresh_products(scope)
 
 
-def _take_marks() -> list[int]:
-    stale = table(StaleClient)
+Mark = tuple[int, dt.date]
+
+
+def _take_marks() -> list[Mark]:
+    stale = table(StaleMonth)
     with connection.cursor() as cursor:
         if is_postgres():
-            cursor.execute(f"DELETE FROM {stale} RETURNING client_id")
-            return sorted(int(row[0]) for row in cursor.fetchall())
+            cursor.execute(f"DELETE FROM {stale} RETURNING client_id, month")
+            return sorted((int(c), _as_date(m)) for c, m in cursor.fetchall())
         # SQLite: one writer at a time, so nothing can mark between the two.
-        cursor.execute(f"SELECT client_id FROM {stale}")
-        ids = sorted(int(row[0]) for row in cursor.fetchall())
-        for chunk in chunks(ids):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"DELETE FROM {stale} WHERE client_id IN ({marks})", chunk)
-        return ids
+        cursor.execute(f"SELECT client_id, month FROM {stale}")
+        marks = sorted((int(c), _as_date(m)) for c, m in cursor.fetchall())
+        cursor.execute(f"DELETE FROM {stale}")
+        return marks
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+@contextmanager
+def _month_scope(marks: list[Mark]) -> Iterator[Scope]:
+    """A scope of the marked clients, narrowed to their marked months."""
+    name = temp_name("months")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {name} "
+            f"(client_id bigint, month date, next_month date, PRIMARY KEY (client_id, month))"
+        )
+        for chunk in chunks(marks):
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            params = [v for c, m in chunk for v in (c, m.isoformat(), _next_month(m).isoformat())]
+            cursor.execute(
+                f"INSERT INTO {name} (client_id, month, next_month) VALUES {values}", params
+            )
+    analyze(name)
+    with client_scope(sorted({client for client, _ in marks})) as clients:
+        yield Scope(table=clients.table, months=name)
+    drop_temp(name)
 
 
 def refresh_stale() -> int:
-    """Rebuild the derived rows of every client marked stale; returns how many.
+    """Rebuild the derived rows of every month marked stale; returns how many clients.
 
     Runs in the caller's transaction. Without triggers (a database other than
     PostgreSQL or SQLite) every client is rebuilt every time.
     """
     if not triggers_supported():
         mark_all_stale()
-    ids = _take_marks()
-    if not ids:
+    marks = _take_marks()
+    clients = len({client for client, _ in marks})
+    if not marks:
         return 0
-    if 2 * len(ids) >= Client.objects.count():
+    if 2 * clients >= Client.objects.count():
         # Half the base or more (a first build, a bulk load): reading every
-        # line is cheaper than joining an id list, and unchanged rows stay.
+        # line is cheaper than joining a list of months, and unchanged rows stay.
         refresh(Scope())
     else:
-        with client_scope(ids) as scope:
+        with _month_scope(marks) as scope:
             refresh(scope)
-    return len(ids)
+    return clients
 
 
-def mark_stale(client_ids: Sequence[int]) -> None:
-    """Mark clients for a rebuild (the triggers do this for every line written)."""
-    stale = table(StaleClient)
-    insert = "INSERT INTO" if is_postgres() else "INSERT OR IGNORE INTO"
-    conflict = " ON CONFLICT DO NOTHING" if is_postgres() else ""
-    with connection.cursor() as cursor:
-        for chunk in chunks(sorted({int(i) for i in client_ids})):
-            values = ", ".join(["(%s)"] * len(chunk))
-            cursor.execute(f"{insert} {stale} (client_id) VALUES {values}{conflict}", chunk)
+def _month_sql(column: str, db: BaseDatabaseWrapper) -> str:
+    if db.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
 
 
-def mark_all_stale(using: BaseDatabaseWrapper | None = None) -> None:
-    """Mark every client with lines: the next run rebuilds all derived rows."""
-    db = using or connection
-    stale = db.ops.quote_name(StaleClient._meta.db_table)
+def _mark_from_lines(condition: str, params: list[Any], db: BaseDatabaseWrapper) -> None:
+    stale = db.ops.quote_name(StaleMonth._meta.db_table)
     lines = db.ops.quote_name(ShipmentLine._meta.db_table)
     postgres = db.vendor == "postgresql"
     insert = "INSERT INTO" if postgres else "INSERT OR IGNORE INTO"
     conflict = " ON CONFLICT DO NOTHING" if postgres else ""
     with db.cursor() as cursor:
         cursor.execute(
-            f"{insert} {stale} (client_id) SELECT DISTINCT client_id FROM {lines}{conflict}"
+            f"{insert} {stale} (client_id, month) "
+            f"SELECT DISTINCT client_id, {_month_sql('doc_date', db)} FROM {lines} "
+            f"WHERE {condition}{conflict}",
+            params,
         )
+
+
+def mark_stale(client_ids: Sequence[int]) -> None:
+    """Mark every month of these clients' lines (the triggers mark what is written)."""
+    for chunk in chunks(sorted({int(i) for i in client_ids})):
+        ids = ", ".join(["%s"] * len(chunk))
+        _mark_from_lines(f"client_id IN ({ids})", chunk, connection)
+
+
+def mark_all_stale(using: BaseDatabaseWrapper | None = None) -> None:
+    """Mark every month of every line: the next run rebuilds all derived rows."""
+    _mark_from_lines("1 = 1", [], using or connection)
 
 
 # ---------------------------------------------------------------------------
@@ -158,7 +213,8 @@ def triggers_supported(using: BaseDatabaseWrapper | None = None) -> bool:
 
 def _postgres_triggers(stale: str, lines: str, products: str) -> list[str]:
     mark = (
-        f"INSERT INTO {stale} (client_id) SELECT DISTINCT client_id FROM {{rows}} "
+        f"INSERT INTO {stale} (client_id, month) "
+        f"SELECT DISTINCT client_id, CAST(date_trunc('month', doc_date) AS date) FROM {{rows}} "
         f"ON CONFLICT DO NOTHING;"
     )
     statements = [
@@ -175,8 +231,9 @@ def _postgres_triggers(stale: str, lines: str, products: str) -> list[str]:
         CREATE OR REPLACE FUNCTION segmentation_products_regrouped() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO {stale} (client_id)
-            SELECT DISTINCT l.client_id FROM {lines} l
+            INSERT INTO {stale} (client_id, month)
+            SELECT DISTINCT l.client_id, CAST(date_trunc('month', l.doc_date) AS date)
+            FROM {lines} l
             JOIN changed_new n ON n.id = l.product_id
             JOIN changed_old o ON o.id = n.id
             WHERE o.group_id IS DISTINCT FROM n.group_id
@@ -209,20 +266,28 @@ def _postgres_triggers(stale: str, lines: str, products: str) -> list[str]:
 
 def _sqlite_triggers(stale: str, lines: str, products: str) -> list[str]:
     def mark(row: str) -> str:
-        return f"INSERT OR IGNORE INTO {stale} (client_id) VALUES ({row}.client_id);"
+        return (
+            f"INSERT OR IGNORE INTO {stale} (client_id, month) "
+            f"VALUES ({row}.client_id, date({row}.doc_date, 'start of month'));"
+        )
 
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS segmentation_lines_insert AFTER INSERT ON {lines} "
-        f"BEGIN {mark('NEW')} END",
-        f"CREATE TRIGGER IF NOT EXISTS segmentation_lines_update AFTER UPDATE ON {lines} "
-        f"BEGIN {mark('OLD')} {mark('NEW')} END",
-        f"CREATE TRIGGER IF NOT EXISTS segmentation_lines_delete AFTER DELETE ON {lines} "
-        f"BEGIN {mark('OLD')} END",
-        f"CREATE TRIGGER IF NOT EXISTS segmentation_products_regrouped "
-        f"AFTER UPDATE OF group_id ON {products} WHEN OLD.group_id IS NOT NEW.group_id "
-        f"BEGIN INSERT OR IGNORE INTO {stale} (client_id) "
-        f"SELECT DISTINCT client_id FROM {lines} WHERE product_id = NEW.id; END",
-    ]
+    triggers = {
+        "segmentation_lines_insert": f"AFTER INSERT ON {lines} BEGIN {mark('NEW')} END",
+        "segmentation_lines_update": (
+            f"AFTER UPDATE ON {lines} BEGIN {mark('OLD')} {mark('NEW')} END"
+        ),
+        "segmentation_lines_delete": f"AFTER DELETE ON {lines} BEGIN {mark('OLD')} END",
+        "segmentation_products_regrouped": (
+            f"AFTER UPDATE OF group_id ON {products} WHEN OLD.group_id IS NOT NEW.group_id "
+            f"BEGIN INSERT OR IGNORE INTO {stale} (client_id, month) "
+            f"SELECT DISTINCT client_id, date(doc_date, 'start of month') FROM {lines} "
+            f"WHERE product_id = NEW.id; END"
+        ),
+    }
+    statements = []
+    for name, body in triggers.items():
+        statements += [f"DROP TRIGGER IF EXISTS {name}", f"CREATE TRIGGER {name} {body}"]
+    return statements
 
 
 def install_triggers(using: BaseDatabaseWrapper | None = None) -> None:
@@ -236,7 +301,7 @@ def install_triggers(using: BaseDatabaseWrapper | None = None) -> None:
         return
     quote = db.ops.quote_name
     names = (
-        quote(StaleClient._meta.db_table),
+        quote(StaleMonth._meta.db_table),
         quote(ShipmentLine._meta.db_table),
         quote(Product._meta.db_table),
     )

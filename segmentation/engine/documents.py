@@ -63,7 +63,7 @@ def _create_sql(docs: str, scope: Scope) -> str:
                {unscaled(scaled_sum("CASE WHEN l.cost IS NULL THEN 0 ELSE l.amount - l.cost END"))}
                    AS margin
         FROM {table(ShipmentLine)} l
-        WHERE 1 = 1 {scope.clause("l.client_id")}
+        WHERE 1 = 1 {scope.lines_clause("l.client_id", "l.doc_date")}
         GROUP BY l.client_id, l.doc_number, l.doc_date
     """
 

@@ -40,7 +40,7 @@ KEY = ("client_id", "month", "product_group_id")
 def _select_sql(documents: Documents) -> str:
     line, product = table(ShipmentLine), table(Product)
     month = month_start_sql("x.doc_date")
-    scope = documents.scope.clause("l.client_id")
+    scope = documents.scope.lines_clause("l.client_id", "l.doc_date")
     return f"""
         SELECT x.client_id AS client_id, {month} AS month, x.group_id AS product_group_id,
                {unscaled("SUM(x.revenue)")} AS revenue, SUM(x.lines) AS lines,
@@ -67,9 +67,17 @@ def _same(left: str, right: str, columns: tuple[str, ...]) -> str:
 
 
 def replace_rows(
-    target: str, fresh: str, columns: tuple[str, ...], key: tuple[str, ...], scope: Scope
+    target: str,
+    fresh: str,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    scope: Scope,
+    day: str | None = None,
 ) -> None:
-    """Make ``target``'s rows of the scope's clients those of the table ``fresh``.
+    """Make ``target``'s rows of the scope those of the table ``fresh``.
+
+    ``day`` names the target's date column when the scope is narrowed to
+    months; without it the scope is the clients'.
 
     Only the rows that changed are deleted and only the missing ones
     inserted. From one night to the next almost every row is unchanged, and
@@ -77,9 +85,13 @@ def replace_rows(
     rewriting every row would cost an index entry per row and key.
     """
     names = ", ".join(columns)
+    client = f"{target}.client_id"
+    in_scope = (
+        scope.clause(client) if day is None else scope.lines_clause(client, f"{target}.{day}")
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {target} WHERE 1 = 1 {scope.clause('client_id')} "
+            f"DELETE FROM {target} WHERE 1 = 1 {in_scope} "
             f"AND NOT EXISTS (SELECT 1 FROM {fresh} n WHERE {_same('n', target, columns)})"
         )
         cursor.execute(
@@ -95,7 +107,7 @@ def rebuild_staged(documents: Documents) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {fresh} AS {_select_sql(documents)}")
         analyze(fresh)
-        replace_rows(table(MonthlySummary), fresh, COLUMNS, KEY, documents.scope)
+        replace_rows(table(MonthlySummary), fresh, COLUMNS, KEY, documents.scope, day="month")
         cursor.execute(f"SELECT COUNT(*) FROM {fresh}")
         rows = int(cursor.fetchone()[0])
     drop_temp(fresh)

@@ -9,7 +9,7 @@ from segmentation.models.overrides import SegmentOverride
 from segmentation.models.rules import SegmentRuleSet
 from segmentation.models.runs import MetricLock, MetricRun
 from segmentation.models.snapshots import ClientGroupShare, ClientMetricSnapshot
-from segmentation.models.summary import ClientDocument, ClientProduct, MonthlySummary, StaleClient
+from segmentation.models.summary import ClientDocument, ClientProduct, MonthlySummary, StaleMonth
 
 __all__ = [
     "ClientDocument",
@@ -24,5 +24,5 @@ __all__ = [
     "RetentionCohort",
     "SegmentOverride",
     "SegmentRuleSet",
-    "StaleClient",
+    "StaleMonth",
 ]

@@ -63,7 +63,7 @@ def _derived_client() -> models.ForeignKey:
     """The client of a derived row: no constraint, no cascade, no own index.
 
     Derived rows are rebuilt from the lines whenever a client's lines change
-    (``StaleClient``); a deleted client's lines mark it stale, and the rebuild
+    (``StaleMonth``); a deleted client's lines mark it stale, and the rebuild
     removes its rows. Django's cascade would only read them first.
     """
     return models.ForeignKey(
@@ -126,20 +126,23 @@ class ClientProduct(models.Model):
         return f"{self.client_id} {self.product_id} {self.last_bought_on}"
 
 
-class StaleClient(models.Model):
-    """A client whose shipment lines changed since its derived rows were built.
+class StaleMonth(models.Model):
+    """A month of a client whose shipment lines changed since its derived rows were built.
 
     Database triggers on shipment lines (and on a product changing group)
     write these marks, so every writer is covered: imports, merges, the admin
-    and bulk loads alike. Each engine run first rebuilds the marked clients'
-    summary, documents and products and removes the marks it took.
+    and bulk loads alike. Each engine run first rebuilds the marked months'
+    summary rows and documents, and the marked clients' products, and
+    removes the marks it took.
     """
 
-    client_id = models.BigIntegerField(_("client"), primary_key=True)
+    pk = models.CompositePrimaryKey("client_id", "month")
+    client_id = models.BigIntegerField(_("client"))
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
 
     class Meta:
-        verbose_name = _("client with changed lines")
-        verbose_name_plural = _("clients with changed lines")
+        verbose_name = _("month with changed lines")
+        verbose_name_plural = _("months with changed lines")
 
     def __str__(self) -> str:
-        return str(self.client_id)
+        return f"{self.client_id} {self.month:%Y-%m}"

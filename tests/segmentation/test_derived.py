@@ -27,7 +27,7 @@ from segmentation.models import (
     ClientGroupShare,
     ClientProduct,
     MonthlySummary,
-    StaleClient,
+    StaleMonth,
 )
 from tests.factories import ClientFactory, ProductFactory, ProductGroupFactory
 from tests.segmentation._data import day, line, run
@@ -37,8 +37,19 @@ pytestmark = pytest.mark.django_db
 MID = dt.date(2026, 6, 17)  # a mid-month D: the window is 2025-06-18 … 2026-06-17
 
 
+@pytest.fixture
+def bystanders():
+    """Clients without lines: with them, a change marks less than half the base, and
+    the run rebuilds only the marked months (not every line, as a bulk load does)."""
+    return ClientFactory.create_batch(6)
+
+
 def stale() -> set[int]:
-    return set(StaleClient.objects.values_list("client_id", flat=True))
+    return set(StaleMonth.objects.values_list("client_id", flat=True))
+
+
+def stale_months() -> set[tuple[int, dt.date]]:
+    return set(StaleMonth.objects.values_list("client_id", "month"))
 
 
 def snapshot(r, client):
@@ -69,7 +80,7 @@ def test_a_written_line_marks_its_client_and_the_run_rebuilds_and_unmarks_it():
     assert snapshot(r, other).revenue_12m == 0
 
 
-def test_changing_deleting_and_moving_lines_reach_the_next_run():
+def test_changing_deleting_and_moving_lines_reach_the_next_run(bystanders):
     a, b = ClientFactory(), ClientFactory()
     first = line(a, day(-20), 100)
     second = line(a, day(-5), 50)
@@ -95,6 +106,53 @@ def test_changing_deleting_and_moving_lines_reach_the_next_run():
     assert not MonthlySummary.objects.filter(client=a).exists()
 
 
+def test_a_new_line_rebuilds_only_its_month_and_leaves_the_other_rows_as_they_were(bystanders):
+    client = ClientFactory()
+    line(client, dt.date(2026, 3, 10), 100, doc="M-1")
+    line(client, dt.date(2026, 4, 10), 200, doc="A-1")
+    run()
+    before = {
+        "summary": dict(MonthlySummary.objects.values_list("month", "id")),
+        "documents": dict(ClientDocument.objects.values_list("doc_number", "id")),
+    }
+    line(client, dt.date(2026, 4, 20), 50, doc="A-2")
+    assert stale_months() == {(client.pk, dt.date(2026, 4, 1))}
+    r = run()
+    after = {
+        "summary": dict(MonthlySummary.objects.values_list("month", "id")),
+        "documents": dict(ClientDocument.objects.values_list("doc_number", "id")),
+    }
+    assert after["summary"][dt.date(2026, 3, 1)] == before["summary"][dt.date(2026, 3, 1)]
+    assert after["summary"][dt.date(2026, 4, 1)] != before["summary"][dt.date(2026, 4, 1)]
+    assert after["documents"]["M-1"] == before["documents"]["M-1"]
+    assert after["documents"]["A-1"] == before["documents"]["A-1"]  # unchanged document
+    assert set(after["documents"]) == {"M-1", "A-1", "A-2"}
+    assert MonthlySummary.objects.get(client=client, month=dt.date(2026, 4, 1)).revenue == 250
+    s = snapshot(r, client)
+    assert (s.revenue_12m, s.orders_12m, s.last_order_on) == (
+        Decimal(350),
+        3,
+        dt.date(2026, 4, 20),
+    )
+
+
+def test_a_line_moved_to_another_month_rebuilds_both_months(bystanders):
+    client = ClientFactory()
+    moved = line(client, dt.date(2026, 2, 10), 100)
+    line(client, dt.date(2026, 5, 10), 10)
+    run()
+    ShipmentLine.objects.filter(pk=moved.pk).update(doc_date=dt.date(2026, 5, 12))
+    assert stale_months() == {(client.pk, dt.date(2026, 2, 1)), (client.pk, dt.date(2026, 5, 1))}
+    run()
+    assert dict(MonthlySummary.objects.filter(client=client).values_list("month", "revenue")) == {
+        dt.date(2026, 5, 1): Decimal(110)
+    }
+    assert set(ClientDocument.objects.filter(client=client).values_list("doc_date", flat=True)) == {
+        dt.date(2026, 5, 10),
+        dt.date(2026, 5, 12),
+    }
+
+
 def test_lines_written_in_bulk_or_by_raw_sql_mark_their_clients():
     a, b = ClientFactory(), ClientFactory()
     product = ProductFactory()
@@ -117,7 +175,7 @@ def test_lines_written_in_bulk_or_by_raw_sql_mark_their_clients():
     assert (snapshot(r, a).revenue_12m, snapshot(r, b).revenue_12m) == (Decimal(10), Decimal(20))
 
 
-def test_a_product_moved_to_another_group_moves_its_buyers_figures():
+def test_a_product_moved_to_another_group_moves_its_buyers_figures(bystanders):
     old, new = ProductGroupFactory(name="Old"), ProductGroupFactory(name="New")
     product, untouched = ProductFactory(group=old), ProductFactory(group=old)
     buyer, bystander = ClientFactory(), ClientFactory()
@@ -195,7 +253,7 @@ def test_group_figures_of_a_mid_month_date_count_each_boundary_day_once():
     )
 
 
-def test_products_bought_again_after_d_are_counted_from_the_lines():
+def test_products_bought_again_after_d_are_counted_from_the_lines(bystanders):
     """The day last bought is after D: whether the product was bought in the
     window is read from the client's lines."""
     group = ProductGroupFactory(name="Later")

@@ -7,9 +7,10 @@ database, which SQLite's in-memory test database cannot do.
 
 from __future__ import annotations
 
-import resource
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,16 +35,19 @@ def _import(path: Path) -> tuple[subprocess.CompletedProcess, float]:
     env["DATABASE_URL"] = (
         f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run(
-        [sys.executable, "manage.py", "import_shipments", str(path)],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return done, max(peak, before) / 1024
+    command = [sys.executable, "manage.py", "import_shipments", str(path)]
+    # wait4 gives this child's own peak; RUSAGE_CHILDREN would give the largest of
+    # every child this test process ever waited for (an earlier test's worker).
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=out, stderr=err, text=True
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
+    return done, usage.ru_maxrss / 1024
 
 
 @pytest.fixture
