@@ -111,13 +111,37 @@ class Scope:
             return ""
         return f" AND {column} IN (SELECT client_id FROM {self.table})"
 
-    def lines_clause(self, client: str, day: str) -> str:
-        """The scope for rows dated by ``day``: their client, and their month if narrowed."""
+    def lines_filter(self, client: str, day: str) -> tuple[str, str]:
+        """(``JOIN``, ``WHERE`` condition) that keep the scope's rows dated by ``day``.
+
+        Narrowed to months, the rows are joined to the months: PostgreSQL then
+        reads each month through the (client, date) index, where an ``EXISTS``
+        becomes a hash semi-join over every line. The months never overlap, so
+        the join repeats no row.
+        """
         if self.months is None:
-            return self.clause(client)
+            return "", self.clause(client)
+        join = (
+            f" JOIN {self.months} m ON m.client_id = {client} "
+            f"AND {day} >= m.month AND {day} < m.next_month"
+        )
+        return join, ""
+
+    def delete_sql(self, target: str, day: str | None) -> str:
+        """``DELETE`` of the scope's rows of ``target`` (``day``: its date column, when
+        the scope is narrowed to months), ready for further ``AND`` conditions."""
+        client = f"{target}.client_id"
+        if self.months is None or day is None:
+            return f"DELETE FROM {target} WHERE 1 = 1 {self.clause(client)}"
+        in_month = f"{target}.{day} >= m.month AND {target}.{day} < m.next_month"
+        if is_postgres():
+            return (
+                f"DELETE FROM {target} USING {self.months} m "
+                f"WHERE m.client_id = {client} AND {in_month}"
+            )
         return (
-            f" AND EXISTS (SELECT 1 FROM {self.months} m WHERE m.client_id = {client} "
-            f"AND {day} >= m.month AND {day} < m.next_month)"
+            f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {self.months} m "
+            f"WHERE m.client_id = {client} AND {in_month})"
         )
 
 

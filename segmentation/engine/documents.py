@@ -56,14 +56,15 @@ def unscaled(expression: str, places: int = 2) -> str:
 
 
 def _create_sql(docs: str, scope: Scope) -> str:
+    join, where = scope.lines_filter("l.client_id", "l.doc_date")
     return f"""
         CREATE TEMPORARY TABLE {docs} AS
         SELECT l.client_id AS client_id, l.doc_number AS doc_number, l.doc_date AS doc_date,
                {unscaled(scaled_sum("l.amount"))} AS total,
                {unscaled(scaled_sum("CASE WHEN l.cost IS NULL THEN 0 ELSE l.amount - l.cost END"))}
                    AS margin
-        FROM {table(ShipmentLine)} l
-        WHERE 1 = 1 {scope.lines_clause("l.client_id", "l.doc_date")}
+        FROM {table(ShipmentLine)} l {join}
+        WHERE 1 = 1 {where}
         GROUP BY l.client_id, l.doc_number, l.doc_date
     """
 

@@ -40,7 +40,7 @@ KEY = ("client_id", "month", "product_group_id")
 def _select_sql(documents: Documents) -> str:
     line, product = table(ShipmentLine), table(Product)
     month = month_start_sql("x.doc_date")
-    scope = documents.scope.lines_clause("l.client_id", "l.doc_date")
+    join, where = documents.scope.lines_filter("l.client_id", "l.doc_date")
     return f"""
         SELECT x.client_id AS client_id, {month} AS month, x.group_id AS product_group_id,
                {unscaled("SUM(x.revenue)")} AS revenue, SUM(x.lines) AS lines,
@@ -53,8 +53,8 @@ def _select_sql(documents: Documents) -> str:
                    {scaled_sum("l.amount")} AS revenue, COUNT(*) AS lines,
                    {scaled_sum("l.qty", 3)} AS qty,
                    MAX(CASE WHEN l.amount > 0 THEN 1 ELSE 0 END) AS has_positive
-            FROM {line} l JOIN {product} p ON p.id = l.product_id
-            WHERE 1 = 1 {scope}
+            FROM {line} l JOIN {product} p ON p.id = l.product_id {join}
+            WHERE 1 = 1 {where}
             GROUP BY l.client_id, l.doc_number, l.doc_date, p.group_id
         ) x
         {nonorder_join(documents, "x")}
@@ -85,13 +85,9 @@ def replace_rows(
     rewriting every row would cost an index entry per row and key.
     """
     names = ", ".join(columns)
-    client = f"{target}.client_id"
-    in_scope = (
-        scope.clause(client) if day is None else scope.lines_clause(client, f"{target}.{day}")
-    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {target} WHERE 1 = 1 {in_scope} "
+            f"{scope.delete_sql(target, day)} "
             f"AND NOT EXISTS (SELECT 1 FROM {fresh} n WHERE {_same('n', target, columns)})"
         )
         cursor.execute(
