@@ -45,9 +45,9 @@ def month_start_sql(column: str) -> str:
     return f"date({column}, 'start of month')"
 
 
-def chunks(ids: Sequence[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
+def chunks[T](items: Sequence[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def in_clause(column: str, ids: Sequence[int], params: Params) -> str:

@@ -52,6 +52,7 @@ FROM crm_shipmentline l JOIN crm_product p ON p.id = l.product_id
 GROUP BY 1, 2, 3
 """
 TARGET_RATIO = 2.0
+NIGHTLY_REPEATS = 3
 TARGET_INCREMENTAL_S = 3.0
 TARGET_PEAK_MB = 2048.0
 
@@ -284,13 +285,17 @@ def main() -> None:
         f"peak memory {full['peak_mb']:.0f} MB; steps ms {full['timings_ms']}"
     )
 
-    again = run_step("recompute", as_of.isoformat())
+    # The nightly run three times: on a shared machine one run can be a third slower.
+    nightly = [run_step("recompute", as_of.isoformat()) for _ in range(NIGHTLY_REPEATS)]
+    for number, result in enumerate(nightly, 1):
+        print(
+            f"(b) nightly full recompute {number}/{NIGHTLY_REPEATS}, the derived tables "
+            f"current: {result['seconds']:.1f} s ({result['status']}), peak memory "
+            f"{result['peak_mb']:.0f} MB; steps ms {result['timings_ms']}"
+        )
+    again = sorted(nightly, key=lambda result: result["seconds"])[len(nightly) // 2]
     ratio_again = again["seconds"] / floor["seconds"]
-    print(
-        f"(b) nightly full recompute, the derived tables current: {again['seconds']:.1f} s "
-        f"({again['status']}), peak memory {again['peak_mb']:.0f} MB; "
-        f"steps ms {again['timings_ms']}"
-    )
+    print(f"(b) nightly full recompute, median: {again['seconds']:.1f} s")
 
     path = scratch / "bench-metrics-import.csv"
     ids_file = scratch / "bench-metrics-touched.json"
@@ -312,14 +317,19 @@ def main() -> None:
     )
     print(f"load after: {load()}")
 
-    peak = max(full["peak_mb"], again["peak_mb"], imported["peak_mb"], incremental["peak_mb"])
+    peak = max(
+        full["peak_mb"],
+        *(result["peak_mb"] for result in nightly),
+        imported["peak_mb"],
+        incremental["peak_mb"],
+    )
 
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "MISS"
 
     print("targets:")
     print(
-        f"  (b, nightly)/(a) = {ratio_again:.2f} ≤ {TARGET_RATIO:g}: "
+        f"  (b, nightly median)/(a) = {ratio_again:.2f} ≤ {TARGET_RATIO:g}: "
         f"{verdict(ratio_again <= TARGET_RATIO)}"
     )
     print(f"  (b, every client stale)/(a) = {ratio:.2f} (a rebuild after a bulk load)")
