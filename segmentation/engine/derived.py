@@ -20,7 +20,7 @@ marks back with the rest of its work.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -111,10 +111,14 @@ def _take_marks() -> list[Mark]:
         if is_postgres():
             cursor.execute(f"DELETE FROM {stale} RETURNING client_id, month")
             return sorted((int(c), _as_date(m)) for c, m in cursor.fetchall())
-        # SQLite: one writer at a time, so nothing can mark between the two.
+        # Elsewhere: read, then delete exactly the marks read; a mark written
+        # in between stays for the next run.
         cursor.execute(f"SELECT client_id, month FROM {stale}")
         marks = sorted((int(c), _as_date(m)) for c, m in cursor.fetchall())
-        cursor.execute(f"DELETE FROM {stale}")
+        cursor.executemany(
+            f"DELETE FROM {stale} WHERE client_id = %s AND month = %s",
+            [(client, month.isoformat()) for client, month in marks],
+        )
         return marks
 
 
@@ -188,13 +192,6 @@ def _mark_from_lines(condition: str, params: list[Any], db: BaseDatabaseWrapper)
             f"WHERE {condition}{conflict}",
             params,
         )
-
-
-def mark_stale(client_ids: Sequence[int]) -> None:
-    """Mark every month of these clients' lines (the triggers mark what is written)."""
-    for chunk in chunks(sorted({int(i) for i in client_ids})):
-        ids = ", ".join(["%s"] * len(chunk))
-        _mark_from_lines(f"client_id IN ({ids})", chunk, connection)
 
 
 def mark_all_stale(using: BaseDatabaseWrapper | None = None) -> None:
