@@ -183,7 +183,13 @@ def read_frame(
             buffer = io.BytesIO()
             raw.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", buffer)
             buffer.seek(0)
-            frame = pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[""])
+            # Numbers are parsed by read_csv's C parser: through strings, pandas
+            # took seconds per million rows.
+            dtypes = {
+                name: ("float64" if kind in ("int", "float") else str)
+                for name, kind in schema.items()
+            }
+            frame = pd.read_csv(buffer, dtype=dtypes, keep_default_na=False, na_values=[""])
         else:
             cursor.execute(sql, params)
             names = [column[0] for column in cursor.description]
@@ -199,14 +205,20 @@ def _typed(frame: pd.DataFrame, schema: Mapping[str, Kind]) -> pd.DataFrame:
         if kind == "date":
             out[name] = pd.to_datetime(column.astype("string"), format="%Y-%m-%d")
         elif kind == "int":
-            out[name] = pd.to_numeric(column.astype("string")).fillna(0).astype("int64")
+            out[name] = _numbers(column).fillna(0).astype("int64")
         elif kind == "float":
-            out[name] = pd.to_numeric(column.astype("string")).astype("float64")
+            out[name] = _numbers(column).astype("float64")
         elif kind == "bool":
             out[name] = column.astype("string").str.lower().isin(["t", "true", "1"])
         else:
             out[name] = column.astype("string").fillna("").astype(object)
     return out
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column):
+        return column
+    return pd.to_numeric(column.astype("string"))
 
 
 # ---------------------------------------------------------------------------

@@ -273,11 +273,18 @@ def usual_gap_days(dates: pd.DataFrame, *, min_dates: int) -> pd.Series:
 
     Only clients with at least ``min_dates`` distinct dates get a value.
     """
-    ordered = dates.sort_values(["client_id", "doc_date"])
-    gaps = ordered.groupby("client_id")["doc_date"].diff().dt.days
-    ordered = ordered.assign(gap=gaps)
-    counts = ordered.groupby("client_id")["doc_date"].count()
-    medians = ordered.dropna(subset=["gap"]).groupby("client_id")["gap"].median()
+    if dates.empty:
+        return pd.Series(dtype="float64")
+    clients = dates["client_id"].to_numpy(dtype="int64")
+    days = dates["doc_date"].to_numpy(dtype="datetime64[D]").astype("int64")
+    # One sort of a single int64 key (client, then day) instead of pandas'
+    # two-key sort: millions of dates in a nightly run.
+    order = np.argsort(clients * 1_000_000 + (days - days.min()), kind="stable")
+    clients, days = clients[order], days[order]
+    same_client = clients[1:] == clients[:-1]
+    gaps = pd.Series(np.diff(days)[same_client].astype("float64"))
+    medians = gaps.groupby(clients[1:][same_client]).median()
+    counts = pd.Series(clients).value_counts()
     eligible = counts[counts >= min_dates].index
     return medians.reindex(eligible).astype("float64")
 
