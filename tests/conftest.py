@@ -26,15 +26,29 @@ def _english(settings):
 
 @pytest.fixture(scope="session", autouse=True)
 def _own_task_queue():
-    """Parallel test processes each get their own queue, so one's worker never takes
-    another's task (it would look for the task's data in the wrong test database)."""
+    """Parallel test processes each get their own queue and their own Redis database.
+
+    Their own queue, so one's worker never takes another's task (it would
+    look for the task's data in the wrong test database). Their own Redis
+    database, because Redis keeps the unacknowledged messages of every queue
+    in one index: a worker with a short visibility timeout (the killed-worker
+    test's) would hand another process's running task out a second time.
+    """
     import os
+    import urllib.parse
 
     from config.celery import app
 
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         app.conf.task_default_queue = f"{app.conf.task_default_queue}-{worker}"
+        url = os.environ.get("REDIS_URL")
+        if url:
+            number = 1 + int(worker.removeprefix("gw") or 0) % 15
+            own = urllib.parse.urlsplit(url)._replace(path=f"/{number}").geturl()
+            os.environ["REDIS_URL"] = own  # what the workers these tests start read
+            app.conf.broker_url = own
+            app.conf.result_backend = own
     yield
 
 

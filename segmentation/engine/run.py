@@ -296,6 +296,7 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         # in this run yet, which stops being true once the snapshots are copied.
         _copy_other_clients(ClientGroupShare, run=run, base=base)
         _copy_other_clients(ClientMetricSnapshot, run=run, base=base)
+    _sample_run_columns()
     timer.mark("write")
 
     if base is None:
@@ -319,6 +320,26 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
         "aggregates_pending": base is not None,
         "timings_ms": timer.steps,
     }
+
+
+def _sample_run_columns() -> None:
+    """Tell PostgreSQL's planner that the new run has rows, before pages read them.
+
+    Until the next ANALYZE the new run id lies beyond the column's histogram
+    and is estimated at one row: the planner then reads a page's 50 snapshots
+    through the (run, owner) index, filtering all 50 000 rows of the run,
+    instead of the (run, client) index (measured: 48 ms against 0.2 ms). A
+    small sample of the two key columns is enough and takes a few dozen
+    milliseconds; autovacuum's full ANALYZE comes later. The new statistics
+    commit with the run (ANALYZE counts the transaction's own rows).
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # LOCAL: only this transaction's ANALYZE samples this little.
+        cursor.execute("SET LOCAL default_statistics_target = 10")
+        for model in (ClientMetricSnapshot, ClientGroupShare):
+            cursor.execute(f"ANALYZE {table(model)} (run_id, client_id)")
 
 
 def write_aggregates(

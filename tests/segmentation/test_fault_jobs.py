@@ -102,5 +102,8 @@ def test_two_triggers_at_once_give_one_run_and_one_skipped(demo_base, lazy_tasks
     finally:
         for worker in workers:
             stop_worker(worker)
-    statuses = sorted(MetricRun.objects.values_list("status", flat=True))
-    assert statuses == [RunStatus.SKIPPED, RunStatus.SUCCEEDED]
+    runs = list(
+        MetricRun.objects.order_by("id").values("id", "kind", "status", "started_at", "finished_at")
+    )
+    statuses = sorted(run["status"] for run in runs)
+    assert statuses == [RunStatus.SKIPPED, RunStatus.SUCCEEDED], runs
