@@ -56,38 +56,28 @@ def _kopecks(expression: str) -> str:
 
 
 def _refresh_documents(documents: Documents) -> None:
-    fresh = temp_name("fresh_docs")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {fresh} AS "
-            f"SELECT client_id, doc_number, doc_date, {_kopecks('total')} AS total_kopecks, "
-            f"{_kopecks('margin')} AS margin_kopecks FROM {documents.docs}"
-        )
-    analyze(fresh)
+    select_sql = (
+        f"SELECT client_id, doc_number, doc_date, {_kopecks('total')} AS total_kopecks, "
+        f"{_kopecks('margin')} AS margin_kopecks FROM {documents.docs}"
+    )
     replace_rows(
         table(ClientDocument),
-        fresh,
+        select_sql,
         DOCUMENT_COLUMNS,
         DOCUMENT_KEY,
         documents.scope,
         day="doc_date",
     )
-    drop_temp(fresh)
 
 
 def _refresh_products(scope: Scope) -> None:
-    fresh = temp_name("fresh_products")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {fresh} AS "
-            f"SELECT l.client_id AS client_id, l.product_id AS product_id, "
-            f"MAX(l.doc_date) AS last_bought_on FROM {table(ShipmentLine)} l "
-            f"WHERE l.amount > 0 {scope.clause('l.client_id')} "
-            f"GROUP BY l.client_id, l.product_id"
-        )
-    analyze(fresh)
-    replace_rows(table(ClientProduct), fresh, PRODUCT_COLUMNS, PRODUCT_KEY, scope)
-    drop_temp(fresh)
+    select_sql = (
+        f"SELECT l.client_id AS client_id, l.product_id AS product_id, "
+        f"MAX(l.doc_date) AS last_bought_on FROM {table(ShipmentLine)} l "
+        f"WHERE l.amount > 0 {scope.clause('l.client_id')} "
+        f"GROUP BY l.client_id, l.product_id"
+    )
+    replace_rows(table(ClientProduct), select_sql, PRODUCT_COLUMNS, PRODUCT_KEY, scope)
 
 
 def refresh(scope: Scope) -> None:

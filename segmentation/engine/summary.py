@@ -68,24 +68,28 @@ def _same(left: str, right: str, columns: tuple[str, ...]) -> str:
 
 def replace_rows(
     target: str,
-    fresh: str,
+    select_sql: str,
     columns: tuple[str, ...],
     key: tuple[str, ...],
     scope: Scope,
     day: str | None = None,
-) -> None:
-    """Make ``target``'s rows of the scope those of the table ``fresh``.
+) -> int:
+    """Make ``target``'s rows of the scope those ``select_sql`` gives; returns their number.
 
     ``day`` names the target's date column when the scope is narrowed to
     months; without it the scope is the clients'.
 
-    Only the rows that changed are deleted and only the missing ones
-    inserted. From one night to the next almost every row is unchanged, and
-    an incremental run's clients mostly gained a month or a document:
-    rewriting every row would cost an index entry per row and key.
+    The fresh rows go to a temporary table first; then only the rows that
+    changed are deleted and only the missing ones inserted. From one night
+    to the next almost every row is unchanged, and an incremental run's
+    clients mostly gained a month or a document: rewriting every row would
+    cost an index entry per row and key.
     """
+    fresh = temp_name("fresh")
     names = ", ".join(columns)
     with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {fresh} AS {select_sql}")
+        analyze(fresh)
         cursor.execute(
             f"{scope.delete_sql(target, day)} "
             f"AND NOT EXISTS (SELECT 1 FROM {fresh} n WHERE {_same('n', target, columns)})"
@@ -95,19 +99,17 @@ def replace_rows(
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} s WHERE {_same('s', 'n', key)}) "
             f"ORDER BY {', '.join(key)}"
         )
-
-
-def rebuild_staged(documents: Documents) -> int:
-    """Make the summary rows of the staged scope what the lines say; returns their number."""
-    fresh = temp_name("summary")
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {fresh} AS {_select_sql(documents)}")
-        analyze(fresh)
-        replace_rows(table(MonthlySummary), fresh, COLUMNS, KEY, documents.scope, day="month")
         cursor.execute(f"SELECT COUNT(*) FROM {fresh}")
         rows = int(cursor.fetchone()[0])
     drop_temp(fresh)
     return rows
+
+
+def rebuild_staged(documents: Documents) -> int:
+    """Make the summary rows of the staged scope what the lines say; returns their number."""
+    return replace_rows(
+        table(MonthlySummary), _select_sql(documents), COLUMNS, KEY, documents.scope, day="month"
+    )
 
 
 def monthly_summary_rebuild(*, client_ids: Sequence[int] | None = None) -> int:
