@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 
 from accounts.models import Team, User
 
@@ -58,6 +59,69 @@ def teams_headed_by(*, user: User) -> set[int]:
     return set(found)
 
 
+GRANTS_AS_CONSTANTS = 500
+
+
+@dataclass(frozen=True)
+class HeadReach:
+    """A head's scope, read once per request in one query.
+
+    ``owners``: the people whose clients the head sees, the head included.
+    ``granted``: the clients of the head's active grants; ``None`` when there
+    are more than ``GRANTS_AS_CONSTANTS`` of them (a subquery then).
+
+    Both go to SQL as constants. PostgreSQL then tests a client by a hash
+    lookup and joins from a handful of metric rows to their clients. As
+    subqueries, a ``hashed SubPlan`` was charged to each probe of the client
+    index, and PostgreSQL scanned all 50 000 clients for a list of 1 500.
+    (A manager's book stays a subquery: measured, constants did not help it.)
+    """
+
+    owners: tuple[int, ...]
+    granted: tuple[int, ...] | None
+
+
+def head_reach(*, user: User, team_ids: set[int]) -> HeadReach:
+    """The ``HeadReach`` of a head of ``team_ids`` (memoised on ``request_memo``)."""
+    from crm.models import ClientGrant
+
+    memo: dict[str, Any] | None = getattr(user, "request_memo", None)
+    if memo is not None and "head_reach" in memo:
+        cached: HeadReach = memo["head_reach"]
+        return cached
+    people = User.objects.filter(Q(teams__in=team_ids) | Q(headed_teams__in=team_ids))
+    grants = ClientGrant.objects.active().filter(user=user)
+    rows = (
+        people.order_by()
+        .values_list("id", Value(False))
+        .union(grants.order_by().values_list("client_id", Value(True)), all=True)
+    )
+    owners: set[int] = {user.pk}
+    granted: set[int] = set()
+    for row_id, is_grant in rows:
+        (granted if is_grant else owners).add(row_id)
+    reach = HeadReach(
+        owners=tuple(sorted(owners)),
+        granted=tuple(sorted(granted)) if len(granted) <= GRANTS_AS_CONSTANTS else None,
+    )
+    if memo is not None:
+        memo["head_reach"] = reach
+    return reach
+
+
+def _head_scope(*, user: User, team_ids: set[int], path: str | None) -> Q:
+    """A head's clients as a condition on the client (``path``: its field, or the client)."""
+    from crm.models import ClientGrant
+
+    reach = head_reach(user=user, team_ids=team_ids)
+    client_id = path or "pk"
+    condition = Q(**{f"{path}__owner_id__in" if path else "owner_id__in": reach.owners})
+    if reach.granted is None:
+        active = ClientGrant.objects.active().filter(user=user).values("client_id")
+        return condition | Q(**{f"{client_id}__in": active})
+    return condition | Q(**{f"{client_id}__in": reach.granted}) if reach.granted else condition
+
+
 def users_managed_by(*, user: User) -> QuerySet[User]:
     """Members (and heads) of the teams in the subtrees the user heads."""
     team_ids = teams_headed_by(user=user)
@@ -67,8 +131,8 @@ def users_managed_by(*, user: User) -> QuerySet[User]:
 def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
     """The clients a user may see: owned, granted, in the teams they head; all for admins.
 
-    Built from ``id IN (subquery)`` terms rather than joins, so the result
-    never repeats a client and stays cheap to count and paginate.
+    Built from ``id IN (…)`` and ``owner_id IN (…)`` terms rather than joins,
+    so the result never repeats a client and stays cheap to count and paginate.
     """
     from crm.models import Client, ClientGrant
 
@@ -78,17 +142,15 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
     live = Client.objects.filter(merged_into__isnull=True)  # a merged card lives on in its survivor
     if user.is_admin:
         return live
-    granted = ClientGrant.objects.active().filter(user=user)
     team_ids = teams_headed_by(user=user)
-    if not team_ids:
-        # A manager's few hundred clients: one id list from two index scans.
-        # "owner = me OR id IN (grants)" cannot use an index, and PostgreSQL
-        # then guesses half the table, which spoils every plan joined to it.
-        owned = Client.objects.filter(owner=user).order_by().values("pk")
-        return live.filter(pk__in=owned.union(granted.order_by().values("client_id"), all=True))
-    managed = User.objects.filter(Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)).values("id")
-    scope = Q(owner=user) | Q(pk__in=granted.values("client_id")) | Q(owner_id__in=managed)
-    return live.filter(scope)
+    if team_ids:
+        return live.filter(_head_scope(user=user, team_ids=team_ids, path=None))
+    # A manager's few hundred clients: one id list from two index scans.
+    # "owner = me OR id IN (grants)" cannot use an index, and PostgreSQL
+    # then guesses half the table, which spoils every plan joined to it.
+    granted = ClientGrant.objects.active().filter(user=user)
+    owned = Client.objects.filter(owner=user).order_by().values("pk")
+    return live.filter(pk__in=owned.union(granted.order_by().values("client_id"), all=True))
 
 
 def visible_clients_condition(*, user: User | AnonymousUser, path: str = "client") -> Q:
@@ -109,15 +171,7 @@ def visible_clients_condition(*, user: User | AnonymousUser, path: str = "client
     team_ids = teams_headed_by(user=user)
     if not team_ids:
         return Q(**{f"{path}__in": clients_visible_to(user=user).values("pk")})
-    from crm.models import ClientGrant
-
-    granted = ClientGrant.objects.active().filter(user=user).values("client_id")
-    managed = User.objects.filter(Q(teams__in=team_ids) | Q(headed_teams__in=team_ids)).values("id")
-    return live & (
-        Q(**{f"{path}__owner": user})
-        | Q(**{f"{path}__in": granted})
-        | Q(**{f"{path}__owner_id__in": managed})
-    )
+    return live & _head_scope(user=user, team_ids=team_ids, path=path)
 
 
 def client_can_edit(*, user: User | AnonymousUser, client: Client) -> bool:

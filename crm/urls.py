@@ -29,7 +29,7 @@ urlpatterns = [
     path("new/", views.client_create, name="client_create"),
     path("<int:pk>/", views_card.client_detail, name="client_detail"),
     path("<int:pk>/edit/", views.client_edit, name="client_edit"),
-    path("<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
+    path("<int:pk>/reassign/", views_work.client_reassign, name="client_reassign"),
     path("<int:pk>/merge/<int:other_pk>/", views.client_merge, name="client_merge"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path(

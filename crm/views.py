@@ -7,13 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.selectors import client_can_edit
 from crm import selectors, services
 from crm.duplicates import inn_known_elsewhere, likely_duplicates
-from crm.forms import ClientForm, ContactForm, ReassignForm
+from crm.forms import ClientForm, ContactForm
 from crm.models import Client
 
 CLIENTS_PER_PAGE = 50
@@ -103,29 +102,6 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
         "cancel_url": reverse("crm:client_detail", args=[client.pk]),
     }
     return render(request, "crm/record_form.html", context)
-
-
-@login_required
-@require_POST
-def client_reassign(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    client = selectors.client_get_visible(user=user, pk=pk)
-    if not user.is_head:
-        raise PermissionDenied
-    form = ReassignForm(request.POST, user=user)
-    if form.is_valid():
-        services.client_reassign(
-            client=client,
-            new_owner=form.cleaned_data["new_owner"],
-            acting_user=user,
-            note=form.cleaned_data["note"],
-        )
-        messages.success(request, _("The client has a new owner."))
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-    return redirect("crm:client_detail", pk=client.pk)
 
 
 @login_required

@@ -24,7 +24,7 @@ from accounts.models import User
 from accounts.selectors import client_can_edit
 from crm import selectors, services
 from crm.duplicates import likely_duplicates
-from crm.forms import ContactForm, ReassignForm
+from crm.forms import ContactForm
 from crm.models import Client, Contact, SurveyAnswer
 from crm.selectors import card
 from crm.views import _user
@@ -217,7 +217,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "crm/card/_tabs.html", context)
     run, snapshot = c.metrics
     context["header"] = card.card_header(client=client, run=run, snapshot=snapshot)
-    context["reassign_form"] = ReassignForm(user=user) if user.is_head else None
+    context["can_reassign"] = user.is_head
     return render(request, "crm/client_detail.html", context)
 
 

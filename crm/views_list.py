@@ -7,6 +7,7 @@ same forms submit normally.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -113,6 +114,15 @@ def _with_groups(
     return items
 
 
+def _options(choices: Iterable[Any], selected: str | None) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) for a select of records, the chosen one marked once.
+
+    A head's owner list runs to hundreds of people: comparing each option
+    with the bound form field in the template cost more than the page's SQL.
+    """
+    return [(str(choice.pk), str(choice), str(choice.pk) == selected) for choice in choices]
+
+
 def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict[str, Any]:
     user = _user(request)
     teams = rows_of.teams_for_list(user=user)
@@ -142,6 +152,7 @@ def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict
         _with_groups(rows, run=run, visible=visible) if grouped else [{"row": row} for row in rows]
     )
     query = list_services.list_query_normalized(params.urlencode())
+    owner = params.get("owner_id")
     current_ordering = (
         filterset.form.cleaned_data.get("ordering", "") if filterset.is_valid() else ""
     ) or rows_of.DEFAULT_ORDERING
@@ -161,8 +172,10 @@ def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict
         if page.has_previous()
         else "",
         "next_url": _page_url(params, page.next_page_number()) if page.has_next() else "",
-        "teams": teams,
-        "owners": rows_of.owners_for_list(user=user, team_ids=team_ids) if user.is_head else None,
+        "team_options": _options(teams, params.get("team")),
+        "owner_options": _options(rows_of.owners_for_list(user=user, team_ids=team_ids), owner)
+        if user.is_head
+        else None,
         "saved_filters": list(user.saved_client_filters.all()),
         "save_form": extra.pop("save_form", None) or SavedFilterForm(initial={"query": query}),
         "columns_form": ColumnsForm(

@@ -27,6 +27,7 @@ from accounts.models import User
 from accounts.selectors import client_can_edit
 from crm import selectors, services
 from crm.choices import ActivityPurpose
+from crm.forms import ReassignForm
 from crm.forms_work import DossierNoteForm, SurveyAnswerForm, TaskFilterForm, TaskForm, TouchForm
 from crm.models import Client, DossierNote
 
@@ -97,6 +98,43 @@ def _apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages_)
     else:
         form.add_error(None, error)
+
+
+# --- Owners -------------------------------------------------------------------
+
+
+@login_required
+def client_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """A head gives the client to another owner of their teams.
+
+    The form opens in a dialog from the card: the list of owners is built only
+    when the head asks for it, not on every card view.
+    """
+    user = _user(request)
+    client = selectors.client_get_visible(user=user, pk=pk)
+    if not user.is_head:
+        raise PermissionDenied
+    card = reverse("crm:client_detail", args=[client.pk])
+    form = ReassignForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_reassign(
+                client=client,
+                new_owner=form.cleaned_data["new_owner"],
+                acting_user=user,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            return _done(request, message=_("The client has a new owner."), default=card)
+    return _form_page(
+        request,
+        form=form,
+        heading=_("Reassign %(name)s to another owner") % {"name": client.name},
+        cancel_url=card,
+        submit_label=_("Reassign"),
+    )
 
 
 # --- Touches ------------------------------------------------------------------

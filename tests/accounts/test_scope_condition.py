@@ -86,3 +86,39 @@ def test_nobody_signed_in_sees_nothing(world):
     condition = visible_clients_condition(user=AnonymousUser(), path="client")
     assert not Activity.objects.filter(condition).exists()
     assert Client.objects.count() == len(world)
+
+
+def test_a_head_with_more_grants_than_constants_still_sees_each(
+    world, head_gleb, outsider, monkeypatch
+):
+    """Past ``GRANTS_AS_CONSTANTS`` a head's grants are read by a subquery: same reach."""
+    from accounts import selectors
+
+    extra = [ClientFactory(owner=outsider) for _ in range(3)]
+    for client in extra:
+        ClientGrant.objects.create(client=client, user=head_gleb, reason="support")
+        Task.objects.create(
+            client=client,
+            title="Call back",
+            due_on=timezone.localdate(),
+            assignee=outsider,
+            created_by=outsider,
+        )
+    expected = {world[name].pk for name in ("anna", "boris", "gleb", "granted", "merged_into")}
+    expected |= {client.pk for client in extra}
+    as_constants = set(clients_visible_to(user=head_gleb).values_list("id", flat=True))
+    monkeypatch.setattr(selectors, "GRANTS_AS_CONSTANTS", 2)
+    by_subquery = set(clients_visible_to(user=head_gleb).values_list("id", flat=True))
+    condition = visible_clients_condition(user=head_gleb, path="client")
+    through_tasks = set(Task.objects.filter(condition).values_list("client_id", flat=True))
+    assert as_constants == by_subquery == through_tasks == expected
+    assert world["outsider"].pk not in by_subquery
+
+
+def test_a_heads_scope_is_read_once_per_request(world, head_gleb, django_assert_num_queries):
+    """The people and grants of a head are read once and kept on the request's user."""
+    head_gleb.request_memo = {}
+    clients_visible_to(user=head_gleb)  # reads the teams, then the people and grants
+    with django_assert_num_queries(1):  # only the clients themselves
+        ids = set(clients_visible_to(user=head_gleb).values_list("id", flat=True))
+    assert world["granted"].pk in ids and world["outsider"].pk not in ids

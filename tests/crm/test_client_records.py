@@ -318,9 +318,15 @@ def test_head_reassigns_from_the_card_and_the_change_is_kept(
 ):
     http = as_user(head_gleb)
     card = http.get(reverse("crm:client_detail", args=[anna_client.pk]))
-    assert card.context["reassign_form"] is not None
     url = reverse("crm:client_reassign", args=[anna_client.pk])
-    refused = http.post(url, {"new_owner": outsider.pk}, follow=True)
+    assert card.context["can_reassign"] is True
+    assert f'hx-get="{url}"' in card.content.decode()
+    dialog = http.get(url, headers={"HX-Request": "true"})
+    assert "<dialog" in dialog.content.decode()
+    choices = {str(pk) for pk, _label in dialog.context["form"].fields["new_owner"].choices if pk}
+    assert str(km_boris.pk) in choices and str(outsider.pk) not in choices
+    refused = http.post(url, {"new_owner": outsider.pk})
+    assert refused.status_code == 200
     assert "Choose an owner from the list" in refused.content.decode()
     anna_client.refresh_from_db()
     assert anna_client.owner == km_anna
@@ -334,10 +340,11 @@ def test_head_reassigns_from_the_card_and_the_change_is_kept(
 
 def test_managers_cannot_reassign(company, as_user, km_anna, km_boris, anna_client):
     http = as_user(km_anna)
-    assert (
-        http.get(reverse("crm:client_detail", args=[anna_client.pk])).context["reassign_form"]
-        is None
-    )
+    url = reverse("crm:client_reassign", args=[anna_client.pk])
+    card = http.get(reverse("crm:client_detail", args=[anna_client.pk]))
+    assert card.context["can_reassign"] is False
+    assert url not in card.content.decode()
+    assert http.get(url).status_code == 403
     response = http.post(
         reverse("crm:client_reassign", args=[anna_client.pk]), {"new_owner": km_boris.pk}
     )
