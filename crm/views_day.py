@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.selectors import clients_visible_to
 from crm import selectors
 from crm.forms_deals import DealMoveForm
 from crm.selectors import day
@@ -99,10 +98,8 @@ def home(request: HttpRequest) -> HttpResponse:
         my_clients_count=day.my_clients_count(user=user),
     )
     if user.is_head:
-        context.update(
-            visible_clients_count=clients_visible_to(user=user).count(),
-            book_sizes=list(selectors.owners_book_sizes(user=user)[:15]),
-        )
+        books = selectors.team_books(user=user)
+        context.update(visible_clients_count=books.total, book_sizes=books.biggest)
         if scope == day.SCOPE_TEAM:
             context["recent_activities"] = list(selectors.activities_recent_for(user=user, limit=8))
     return render(request, "crm/home.html", context)

@@ -88,14 +88,32 @@ def activities_recent_for(*, user: User, limit: int = 10) -> QuerySet[Activity]:
     )
 
 
-def owners_book_sizes(*, user: User) -> QuerySet[User]:
-    """For a head's home page: each owner of visible clients with their count."""
-    visible = clients_visible_to(user=user)
-    return (
-        User.objects.filter(owned_clients__in=visible.values("id"))
-        .annotate(clients_count=Count("owned_clients"))
-        .order_by("-clients_count", "last_name")
+@dataclass(frozen=True)
+class TeamBooks:
+    """A head's clients counted by owner: how many in all, and the biggest books."""
+
+    total: int
+    biggest: list[User]  # each with ``clients_count``
+
+
+def team_books(*, user: User, limit: int = 15) -> TeamBooks:
+    """For a head's home page: the visible clients per owner, in one pass over them.
+
+    The total is the sum of the books, so the page does not count the
+    clients a second time.
+    """
+    per_owner = dict(
+        clients_visible_to(user=user)
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
     )
+    owners = User.objects.in_bulk(list(per_owner))
+    biggest = sorted(owners.values(), key=lambda owner: (-per_owner[owner.pk], owner.last_name))
+    for owner in biggest[:limit]:
+        owner.clients_count = per_owner[owner.pk]  # type: ignore[attr-defined]
+    return TeamBooks(total=sum(per_owner.values()), biggest=biggest[:limit])
 
 
 @dataclass(frozen=True)

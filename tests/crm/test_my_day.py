@@ -194,6 +194,26 @@ def test_a_head_sees_the_lists_of_his_teams_or_his_own_book(day_data, as_user, h
     assert all(s.count == 0 for s in mine.values())
 
 
+def test_a_heads_books_count_each_visible_client_once(day_data, as_user, head_gleb, outsider):
+    """The tile and the books table: per owner of a visible client, the head's grants included."""
+    from collections import Counter
+
+    from accounts.selectors import clients_visible_to
+    from tests.factories import ClientFactory
+
+    foreign = ClientFactory(owner=outsider, name="Outsider's, granted to Gleb")
+    ClientGrant.objects.create(client=foreign, user=head_gleb, reason="support")
+    page = as_user(head_gleb).get(HOME).context
+    visible = list(clients_visible_to(user=head_gleb).values_list("owner_id", flat=True))
+    assert page["visible_clients_count"] == len(visible)
+    expected = Counter(visible)
+    shown = {owner.pk: owner.clients_count for owner in page["book_sizes"]}
+    assert shown == {owner_id: expected[owner_id] for owner_id in shown}
+    assert shown[outsider.pk] == 1  # only the granted client, not the outsider's whole book
+    counts = [owner.clients_count for owner in page["book_sizes"]]
+    assert counts == sorted(counts, reverse=True)
+
+
 def test_an_outsider_sees_nothing_of_other_books(day_data, as_user, outsider):
     sections = as_user(outsider).get(HOME).context["sections"]
     assert names(sections["reactivation"]) == ["Outsider's, read by Anna"]
