@@ -45,13 +45,26 @@ def likely_duplicates(
             found[client.pk] = client
     wanted = normalized_name(name)
     words = sorted(wanted.split(), key=len, reverse=True)
-    if words and region:
-        candidates = visible.filter(region=region, name__icontains=words[0])[:200]
-        for client in candidates:
-            ratio = SequenceMatcher(None, wanted, normalized_name(client.name)).ratio()
-            if ratio >= SIMILAR_NAME_RATIO:
-                found.setdefault(client.pk, client)
+    if words and region and len(found) < limit:
+        # Names only: a head's region holds thousands of clients, and most
+        # candidates are dismissed by the cheap upper bounds of the ratio.
+        candidates = visible.filter(region=region, name__icontains=words[0]).values_list(
+            "pk", "name"
+        )[:200]
+        similar = [pk for pk, other in candidates if pk not in found and _similar(wanted, other)]
+        if similar:
+            for client in visible.filter(pk__in=similar[: limit - len(found)]):
+                found[client.pk] = client
     return list(found.values())[:limit]
+
+
+def _similar(wanted: str, name: str) -> bool:
+    matcher = SequenceMatcher(None, wanted, normalized_name(name))
+    return (
+        matcher.real_quick_ratio() >= SIMILAR_NAME_RATIO
+        and matcher.quick_ratio() >= SIMILAR_NAME_RATIO
+        and matcher.ratio() >= SIMILAR_NAME_RATIO
+    )
 
 
 def inn_known_elsewhere(*, user: User, inn: str, exclude_pk: int | None = None) -> bool:
