@@ -49,7 +49,24 @@ def _own_task_queue():
             os.environ["REDIS_URL"] = own  # what the workers these tests start read
             app.conf.broker_url = own
             app.conf.result_backend = own
+            _cache_in(own)
     yield
+
+
+def _cache_in(url: str) -> None:
+    """Point the cache at the process's own Redis database too: the workers it
+    starts report an import's progress there, and the tests read it back."""
+    import contextlib
+
+    from django.conf import settings
+    from django.core.cache import caches
+
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        return
+    settings.CACHES["default"]["LOCATION"] = url
+    caches.__dict__.pop("settings", None)  # read again from settings on next use
+    with contextlib.suppress(AttributeError):  # not opened yet
+        del caches["default"]
 
 
 @pytest.fixture(autouse=True)
