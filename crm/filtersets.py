@@ -125,12 +125,19 @@ class ClientFilterSet(django_filters.FilterSet):
         return user if isinstance(user, User) else None
 
     def filter_queryset(self, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        self._metric_conditions: dict[str, str] = {}  # filled by filter_snapshot
         queryset = super().filter_queryset(queryset)
         ordering = self.form.cleaned_data.get("ordering") or client_list.DEFAULT_ORDERING
-        needs_run = ordering.lstrip("-") in client_list.METRIC_FIELDS
-        return client_list.clients_ordered(
-            queryset, ordering=ordering, run=self.metric_run if needs_run else None
-        )
+        conditions = self._metric_conditions
+        if ordering.lstrip("-") in client_list.METRIC_FIELDS:
+            # One join to the run's snapshots both filters and sorts.
+            return client_list.clients_ordered(
+                queryset, ordering=ordering, run=self.metric_run, metric_conditions=conditions
+            )
+        if conditions:
+            ids = client_list.snapshot_client_ids(run=self.metric_run, **conditions)
+            queryset = queryset.filter(pk__in=ids)
+        return client_list.clients_ordered(queryset, ordering=ordering, run=None)
 
     def filter_ordering(
         self, queryset: QuerySet[Client], name: str, value: str
@@ -140,10 +147,10 @@ class ClientFilterSet(django_filters.FilterSet):
     def filter_snapshot(
         self, queryset: QuerySet[Client], name: str, value: str
     ) -> QuerySet[Client]:
-        if not value:
-            return queryset
-        ids = client_list.snapshot_client_ids(run=self.metric_run, **{name: value})
-        return queryset.filter(pk__in=ids)
+        """Segment, status or share band in the latest run: applied in ``filter_queryset``."""
+        if value:
+            self._metric_conditions[name] = value
+        return queryset
 
     def filter_team(self, queryset: QuerySet[Client], name: str, value: Team) -> QuerySet[Client]:
         """Clients owned by a member or head of the team or of a team below it."""

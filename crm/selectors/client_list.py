@@ -91,9 +91,17 @@ def snapshot_client_ids(*, run: MetricRun | None, **conditions: Any) -> QuerySet
 
 
 def clients_ordered(
-    queryset: QuerySet[Client], *, ordering: str | None, run: MetricRun | None
+    queryset: QuerySet[Client],
+    *,
+    ordering: str | None,
+    run: MetricRun | None,
+    metric_conditions: dict[str, Any] | None = None,
 ) -> QuerySet[Client]:
-    """Sort by a field or a metric, either way; empty values last; id breaks ties."""
+    """Sort by a field or a metric, either way; empty values last; id breaks ties.
+
+    ``metric_conditions`` (sorting by a metric only): conditions on the run's
+    snapshot, applied on the join the sort makes anyway, not by a second one.
+    """
     ordering = ordering or DEFAULT_ORDERING
     descending = ordering.startswith("-")
     name = ordering.lstrip("-")
@@ -102,12 +110,17 @@ def clients_ordered(
     expression: F
     if name in METRIC_FIELDS:
         if run is None:
-            return queryset.order_by("id")  # no metric is known yet: all empty
+            # No metric is known yet: all empty, and no client meets a condition on one.
+            return queryset.none() if metric_conditions else queryset.order_by("id")
         queryset = queryset.alias(
             sort_metrics=FilteredRelation(
                 METRICS_RELATION, condition=Q(**{f"{METRICS_RELATION}__run_id": run.pk})
             )
         )
+        if metric_conditions:
+            queryset = queryset.filter(
+                **{f"sort_metrics__{key}": value for key, value in metric_conditions.items()}
+            )
         expression = F(f"sort_metrics__{name}")
     else:
         expression = F(name)

@@ -279,6 +279,25 @@ def test_sorting_by_each_metric_both_ways_with_empty_values_last(
     assert expected[-1] == "Свежий"  # no snapshot: empty, last both ways
 
 
+@pytest.mark.parametrize(
+    ("params", "rule"),
+    [
+        ({"segment": "A"}, lambda s: s.get("segment") == "A"),
+        (
+            {"status": "active", "share_band": "main"},
+            lambda s: s.get("status") == "active" and s.get("share_band") == "main",
+        ),
+    ],
+)
+@pytest.mark.parametrize("metric", ["revenue_12m", "share_of_wallet", "days_since_last_order"])
+def test_metric_filters_and_a_metric_sort_together(book, as_user, head_gleb, params, rule, metric):
+    """Filtered and sorted on the same run's snapshot: the filter's clients, in the sort's order."""
+    everyone = expected_order(visible_of("gleb"), metric, True, book)
+    expected = [name for name in everyone if rule(VALUES[name])]
+    assert expected  # the case filters something in
+    assert both(as_user(head_gleb), {**params, "ordering": f"-{metric}"}) == expected
+
+
 def test_sorting_by_name_and_the_clickable_headers(book, as_user, km_anna):
     http = as_user(km_anna)
     names = sorted(visible_of("anna"))
@@ -296,6 +315,7 @@ def test_sorting_and_filters_need_no_run_to_answer(company, as_user, km_anna):
     http = as_user(km_anna)
     assert len(both(http, {"ordering": "-revenue_12m"})) == 2
     assert both(http, {"segment": "A"}) == []
+    assert both(http, {"segment": "A", "ordering": "-revenue_12m"}) == []
     assert "no metric run yet" in http.get(reverse("crm:client_list")).content.decode()
 
 
