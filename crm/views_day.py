@@ -90,12 +90,13 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "crm/day/full_list.html", context)
 
     team = day.team_of(user=user) if scope == day.SCOPE_TEAM else None
+    book = selectors.own_book_counts(user=user)
     sections = day.my_day(user=user, scope=scope, today=today, team=team)
     context.update(
         sections=sections,
         editable_ids=_editable_ids(user, scope, list(sections.values()), team),
-        panels=selectors.home_panels_for(user=user),
-        my_clients_count=day.my_clients_count(user=user),
+        panels=selectors.home_panels_for(user=user, book=book),
+        my_clients_count=book["total"],
     )
     if user.is_head:
         books = selectors.team_books(user=user)

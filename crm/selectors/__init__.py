@@ -126,13 +126,30 @@ class HomePanel:
     url: str
 
 
-def home_panels_for(*, user: User) -> list[HomePanel]:
-    """The first things each of the user's roles works on, one count per role."""
+def own_book_counts(*, user: User) -> dict[str, int]:
+    """The live clients a user owns, in all and at each conveyor stage: one query.
+
+    One's own clients are always visible to one, so no scope is needed.
+    """
+    counts = Client.objects.filter(owner=user, merged_into__isnull=True).aggregate(
+        total=Count("id"),
+        lead=Count("id", filter=Q(conveyor_stage="lead")),
+        before_first_sale=Count("id", filter=Q(conveyor_stage__in=["qualified", "first_sale"])),
+        account=Count("id", filter=Q(conveyor_stage="account")),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def home_panels_for(*, user: User, book: dict[str, int] | None = None) -> list[HomePanel]:
+    """The first things each of the user's roles works on, one count per role.
+
+    ``book``: ``own_book_counts`` of the user, when the caller has read them.
+    """
     from accounts.choices import Role
     from crm.models import Deal
 
     visible = clients_visible_to(user=user)
-    mine = visible.filter(owner=user)
+    book = own_book_counts(user=user) if book is None else book
     clients_url = reverse("crm:client_list")
     panels: list[HomePanel] = []
     if user.has_role(Role.TM):
@@ -140,7 +157,7 @@ def home_panels_for(*, user: User) -> list[HomePanel]:
             HomePanel(
                 _("Leads to qualify"),
                 _("Is it our client? Is the purchase still relevant?"),
-                mine.filter(conveyor_stage="lead").count(),
+                book["lead"],
                 f"{clients_url}?owner_id={user.pk}&conveyor_stage=lead",
             )
         )
@@ -149,7 +166,7 @@ def home_panels_for(*, user: User) -> list[HomePanel]:
             HomePanel(
                 _("Qualified, before the first sale"),
                 _("Reach the decision makers and sell."),
-                mine.filter(conveyor_stage__in=["qualified", "first_sale"]).count(),
+                book["before_first_sale"],
                 f"{clients_url}?owner_id={user.pk}&conveyor_stage=qualified",
             )
         )
@@ -158,7 +175,7 @@ def home_panels_for(*, user: User) -> list[HomePanel]:
             HomePanel(
                 _("Accounts I serve"),
                 _("Repeat sales, larger average orders, wider assortment."),
-                mine.filter(conveyor_stage="account").count(),
+                book["account"],
                 f"{clients_url}?owner_id={user.pk}&conveyor_stage=account",
             )
         )

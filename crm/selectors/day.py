@@ -68,8 +68,11 @@ class Section:
 
 
 def _section(key: str, rows: QuerySet[Any], *, count: int | None = None) -> Section:
-    """The first SECTION_LIMIT rows, and the count: ``count`` when known already,
-    else a query only when there are more rows than shown."""
+    """The first SECTION_LIMIT rows, and the count: ``count`` when known already
+    (no query at all when it is zero), else a query only when there are more
+    rows than shown."""
+    if count == 0:
+        return Section(key=key, rows=[], count=0)
     listed = list(rows[: SECTION_LIMIT + (0 if count is not None else 1)])
     if count is not None:
         return Section(key=key, rows=listed, count=max(count, len(listed)))
@@ -303,10 +306,6 @@ def with_reactivator(rows: list[ClientMetricSnapshot]) -> list[ClientMetricSnaps
         role = work_lists.REACTIVATOR_ROLE.get(row.sales_type)  # type: ignore[call-overload]
         row.reactivator = labels.get(role, "") if role else ""  # type: ignore[attr-defined]
     return rows
-
-
-def my_clients_count(*, user: User) -> int:
-    return Client.objects.filter(owner=user, merged_into__isnull=True).count()
 
 
 def my_day(

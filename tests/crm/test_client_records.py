@@ -313,6 +313,18 @@ def test_home_page_shows_the_panels_of_each_role(
     assert gleb_panels["Estimates to verify"] == 1
 
 
+def test_a_managers_tiles_count_her_own_live_clients_by_stage(company, as_user, km_anna, km_boris):
+    survivor = ClientFactory(owner=km_anna, conveyor_stage="account")
+    ClientFactory(owner=km_anna, conveyor_stage="account")
+    ClientFactory(owner=km_anna, conveyor_stage="lead")
+    ClientFactory(owner=km_anna, conveyor_stage="account", merged_into=survivor)  # merged: gone
+    ClientFactory(owner=km_boris, conveyor_stage="account")  # another's book
+    home = as_user(km_anna).get(reverse("home")).context
+    panels = {p.title: p.count for p in home["panels"]}
+    assert panels["Accounts I serve"] == 2
+    assert home["my_clients_count"] == 3
+
+
 def test_head_reassigns_from_the_card_and_the_change_is_kept(
     company, as_user, head_gleb, km_anna, km_boris, outsider, anna_client
 ):
