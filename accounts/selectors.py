@@ -153,14 +153,19 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
     return live.filter(pk__in=owned.union(granted.order_by().values("client_id"), all=True))
 
 
-def visible_clients_condition(*, user: User | AnonymousUser, path: str = "client") -> Q:
+def visible_clients_condition(
+    *, user: User | AnonymousUser, path: str = "client", per_row: bool = False
+) -> Q:
     """``clients_visible_to`` as a condition on a related client (``path``: its field).
 
     For rows joined to their client anyway (snapshots, activities, tasks):
     a head's scope is checked on the joined client row, where
     ``client_id IN (visible clients)`` would first scan every client a head
     of the whole base sees, in each query. A manager's few hundred clients
-    stay an id list from two index scans, as in ``clients_visible_to``.
+    stay an id list from two index scans, as in ``clients_visible_to``: it
+    leads the query to her rows. ``per_row``: the rows are reached another
+    way (a user's own tasks or deals), so a manager's scope too is checked
+    on each joined client, instead of reading her whole book first.
     """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
@@ -169,9 +174,14 @@ def visible_clients_condition(*, user: User | AnonymousUser, path: str = "client
     if user.is_admin:
         return live
     team_ids = teams_headed_by(user=user)
-    if not team_ids:
-        return Q(**{f"{path}__in": clients_visible_to(user=user).values("pk")})
-    return live & _head_scope(user=user, team_ids=team_ids, path=path)
+    if team_ids:
+        return live & _head_scope(user=user, team_ids=team_ids, path=path)
+    if per_row:
+        from crm.models import ClientGrant
+
+        granted = ClientGrant.objects.active().filter(user=user).values("client_id")
+        return live & (Q(**{f"{path}__owner": user}) | Q(**{f"{path}__in": granted}))
+    return Q(**{f"{path}__in": clients_visible_to(user=user).values("pk")})
 
 
 def client_can_edit(*, user: User | AnonymousUser, client: Client) -> bool:

@@ -235,7 +235,7 @@ def section_counts(
 
 def tasks_due(*, user: User, today: dt.date) -> QuerySet[Task]:
     """The user's open tasks due today or earlier (on clients they still see), oldest first."""
-    seen = visible_clients_condition(user=user, path="client")
+    seen = visible_clients_condition(user=user, path="client", per_row=True)
     return (
         Task.objects.filter(assignee=user, status=TaskStatus.OPEN, due_on__lte=today)
         .filter(Q(client__isnull=True) | seen)

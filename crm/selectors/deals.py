@@ -120,7 +120,7 @@ def deals_closing(
     month_start = today.replace(day=1)
     next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
     deals = Deal.objects.filter(
-        visible_clients_condition(user=user, path="client"), stage__in=OPEN_STAGES
+        visible_clients_condition(user=user, path="client", per_row=True), stage__in=OPEN_STAGES
     )
     if owners is None:
         deals = deals.filter(owner=user)

@@ -63,10 +63,11 @@ def world(company, km_anna, km_boris, outsider, kam_oleg, head_gleb):
 def test_every_model_sees_what_clients_visible_to_sees(world, request, who):
     user = request.getfixturevalue(who)
     expected = set(clients_visible_to(user=user).values_list("id", flat=True))
-    condition = visible_clients_condition(user=user, path="client")
-    for model in (Activity, Task, Deal):
-        seen = set(model.objects.filter(condition).values_list("client_id", flat=True))
-        assert seen == expected, (who, model.__name__)
+    for per_row in (False, True):
+        condition = visible_clients_condition(user=user, path="client", per_row=per_row)
+        for model in (Activity, Task, Deal):
+            seen = set(model.objects.filter(condition).values_list("client_id", flat=True))
+            assert seen == expected, (who, model.__name__, per_row)
     assert world["merged"].pk not in expected  # a merged card is seen through its survivor
 
 
