@@ -152,7 +152,6 @@ def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict
         _with_groups(rows, run=run, visible=visible) if grouped else [{"row": row} for row in rows]
     )
     query = list_services.list_query_normalized(params.urlencode())
-    owner = params.get("owner_id")
     current_ordering = (
         filterset.form.cleaned_data.get("ordering", "") if filterset.is_valid() else ""
     ) or rows_of.DEFAULT_ORDERING
@@ -173,7 +172,9 @@ def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict
         else "",
         "next_url": _page_url(params, page.next_page_number()) if page.has_next() else "",
         "team_options": _options(teams, params.get("team")),
-        "owner_options": _options(rows_of.owners_for_list(user=user, team_ids=team_ids), owner)
+        "owner_options": _options(
+            rows_of.owners_for_list(user=user, team_ids=team_ids), params.get("owner_id")
+        )
         if user.is_head
         else None,
         "saved_filters": list(user.saved_client_filters.all()),
