@@ -35,7 +35,7 @@ from accounts.models import User
 from accounts.selectors import clients_visible_to, visible_clients_condition
 from crm.choices import ActivityKind, EstimateKind, EstimateStatus, GrantReason, SalesType
 from crm.models import Activity, Client, ClientGrant, WalletEstimate
-from segmentation.choices import LifecycleStatus, RunStatus, Segment, ServingRole
+from segmentation.choices import LifecycleStatus, Segment, ServingRole
 from segmentation.engine.team import PRIORITY, UP_BY_SHARE
 from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride, SegmentRuleSet
 from segmentation.models.rules import SEGMENT_KEYS
@@ -47,9 +47,11 @@ if TYPE_CHECKING:
 def latest_successful_run(as_of: dt.date | None = None) -> MetricRun | None:
     """The newest good run (of the latest as-of date not after ``as_of``, when given).
 
-    A failed or running run never hides the previous good one.
+    A failed or running run never hides the previous good one. The run is a
+    full one: an incremental run brings its base run's rows up to date and
+    stores none of its own (``MetricRun.rows_run_id``).
     """
-    runs = MetricRun.objects.filter(status=RunStatus.SUCCEEDED)
+    runs = MetricRun.objects.holding_rows()
     if as_of is not None:
         runs = runs.filter(as_of__lte=as_of)
     return runs.order_by("-as_of", "-id").first()
@@ -57,7 +59,7 @@ def latest_successful_run(as_of: dt.date | None = None) -> MetricRun | None:
 
 def run_for_as_of(as_of: dt.date) -> MetricRun | None:
     """The stored run of exactly that date (the latest, when the day was rerun)."""
-    return MetricRun.objects.filter(status=RunStatus.SUCCEEDED, as_of=as_of).order_by("-id").first()
+    return MetricRun.objects.holding_rows().filter(as_of=as_of).order_by("-id").first()
 
 
 def snapshots_for(

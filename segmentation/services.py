@@ -154,10 +154,12 @@ def metrics_recompute(
                 run.counts = {**counts, **execute(run, base=base)}
                 run.status = RunStatus.SUCCEEDED
                 _finish(run, started)
-            if run.counts.get("aggregates_pending"):
+                if base is not None:
+                    _record_update(base, by=run)
+            if base is not None:
                 from segmentation.tasks import metrics_refresh_aggregates, queue_on_commit
 
-                queue_on_commit(metrics_refresh_aggregates, run_id=run.pk)
+                queue_on_commit(metrics_refresh_aggregates, run_id=base.pk)
         except Exception as exc:  # recorded on the run; its rows were rolled back
             logger.exception("Metric run %s failed", run.pk)
             run.status = RunStatus.FAILED
@@ -167,20 +169,47 @@ def metrics_recompute(
     return run
 
 
-def metrics_aggregates_refresh(*, run_id: int) -> str:
-    """Recompute an incremental run's base-wide aggregates over the rows it stored.
+def _record_update(base: MetricRun, *, by: MetricRun) -> None:
+    """Note on the base run that ``by`` (incremental) rewrote some of its rows.
 
-    An incremental run stores its clients' rows at once and carries the base
-    run's retention, reactivation and team figures; this replaces them with
-    figures of its own rows. Returns what it did: "refreshed", "skipped"
-    (another recompute holds the lock: try again later), or "not needed"
-    (already refreshed, not an incremental run, or superseded by a later run
-    of the same date).
+    Its counts become those of its rows as they now are; its retention,
+    reactivation and team figures wait for ``metrics_aggregates_refresh``.
+    """
+    base.counts = {
+        **(base.counts or {}),
+        **{key: by.counts[key] for key in COUNTED_ON_ROWS if key in by.counts},
+        "updated_by_run": by.pk,
+        "updated_at": (by.finished_at or timezone.now()).isoformat(),
+        "aggregates_pending": True,
+    }
+    base.save(update_fields=["counts"])
+
+
+# The counts of a run that describe its stored rows (engine/run.py ``_frame_counts``).
+COUNTED_ON_ROWS = ("clients", "rated", "segments", "statuses", "abc", "xyz")
+
+
+def metrics_aggregates_refresh(*, run_id: int) -> str:
+    """Recompute a full run's base-wide aggregates after incremental runs changed its rows.
+
+    An incremental run rewrites its clients' rows in its base run at once and
+    leaves the base run's retention, reactivation and team figures as they
+    were; this recomputes them over the rows as they now are. ``run_id`` may
+    name the incremental run or its base. Returns what it did: "refreshed",
+    "skipped" (another recompute holds the lock: try again later), or "not
+    needed" (already refreshed, or superseded by a later run of the same
+    date).
     """
     with recompute_lock() as acquired:
         if not acquired:
             return "skipped"
-        run = MetricRun.objects.filter(pk=run_id, status=RunStatus.SUCCEEDED).first()
+        named = MetricRun.objects.filter(pk=run_id, status=RunStatus.SUCCEEDED).first()
+        rows_run_id = named.rows_run_id if named is not None else None
+        run = (
+            MetricRun.objects.holding_rows().filter(pk=rows_run_id).first()
+            if rows_run_id is not None
+            else None
+        )
         if run is None or not (run.counts or {}).get("aggregates_pending"):
             return "not needed"
         if run_for_as_of(run.as_of) != run:
@@ -229,24 +258,33 @@ def metric_runs_prune(*, today: dt.date | None = None) -> int:
 
     Kept: every run of the last METRIC_RUNS_KEEP_DAYS (never fewer days than
     the ``reactivated`` rule looks back, so no status it reads is lost), and
-    the month-end runs for ever. Gone: older daily runs, and a good run that
-    a later good run of the same date replaced.
+    the month-end runs for ever. Gone: older daily runs, and a good full run
+    that a later good full run of the same date replaced, each with the
+    incremental runs that had brought its rows up to date. Under the
+    recompute lock, so no run is deleted while another one writes into it;
+    with the lock held elsewhere it deletes nothing (the next nightly run
+    prunes).
     """
     conf = metric_settings()
     today = today or timezone.localdate()
     keep_days = max(conf.runs_keep_days, conf.reactivated_lookback_days + 1)
     cutoff = today - dt.timedelta(days=keep_days)
-    newer_same_day = MetricRun.objects.filter(
-        status=RunStatus.SUCCEEDED, as_of=OuterRef("as_of"), pk__gt=OuterRef("pk")
+    newer_same_day = MetricRun.objects.holding_rows().filter(
+        as_of=OuterRef("as_of"), pk__gt=OuterRef("pk")
     )
-    superseded = Q(status=RunStatus.SUCCEEDED) & Q(Exists(newer_same_day))
+    superseded = Q(status=RunStatus.SUCCEEDED, kind=RunKind.FULL) & Q(Exists(newer_same_day))
     old_daily = Q(as_of__lt=cutoff) & ~(Q(is_month_end=True) & Q(status=RunStatus.SUCCEEDED))
-    doomed = MetricRun.objects.filter(superseded | old_daily).exclude(status=RunStatus.RUNNING)
-    ids = list(doomed.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    with transaction.atomic():
-        MetricRun.objects.filter(pk__in=ids).delete()
+    with recompute_lock() as acquired:
+        if not acquired:
+            return 0
+        doomed = MetricRun.objects.filter(superseded | old_daily).exclude(status=RunStatus.RUNNING)
+        ids = set(doomed.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        # The incremental runs built on a doomed run go with it (on_delete CASCADE).
+        ids |= set(MetricRun.objects.filter(base_run__in=ids).values_list("pk", flat=True))
+        with transaction.atomic():
+            MetricRun.objects.filter(pk__in=ids).delete()
     return len(ids)
 
 

@@ -1,16 +1,18 @@
-"""One run of the engine: compute every result as of D and store it under the run.
+"""One run of the engine: compute every result as of D and store it.
 
-Full run: every live client. Incremental run (``run.client_ids`` set, with a
-base run of the same D): only those clients are recomputed; every other
-client's rows are copied from the base run with one INSERT … SELECT. The
-base-wide cut-off that decides segments — the potential threshold — and
-the rule set are the base run's, so an import during the day never moves
-other clients' segments or the meaning of a segment; the next full run
-recomputes the threshold. The ABC class of a recomputed client is its
+Full run: every live client, stored under the run. Incremental run
+(``run.client_ids`` set, with a base run of the same D): only those clients
+are recomputed, and their rows replace theirs in the base run, in the run's
+transaction; the other clients' rows are already there. (Copying 50 000
+clients' rows under a new run id took longer than the recompute itself.)
+The base-wide cut-off that decides segments — the potential threshold —
+and the rule set are the base run's, so an import during the day never
+moves other clients' segments or the meaning of a segment; the next full
+run recomputes the threshold. The ABC class of a recomputed client is its
 place in a ranking of the whole base (others at their base figures), the
 class a full run would give it. Retention, reactivation and team metrics
-are recomputed over the combined rows, so they stay consistent with the
-snapshots stored in the run.
+are recomputed over the stored rows after the run commits, so they stay
+consistent with the snapshots.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from django.db.models import Count
 
 from accounts.models import Team
 from crm.models import Client
-from segmentation.choices import RunStatus
 from segmentation.conf import MetricSettings, metric_settings
 from segmentation.engine import metrics, owners, reactivation, retention, segments, status, team
 from segmentation.engine.db import Kind, Scope, client_scope, read_frame, table, write_frame
@@ -109,24 +110,11 @@ def _stored_frame(model: type[Any], run_id: int, schema: dict[str, Kind]) -> pd.
     return read_frame(sql, {"run": run_id}, schema)
 
 
-def _copy_other_clients(model: type[Any], *, run: MetricRun, base: MetricRun) -> None:
-    """Copy the base run's rows of clients this run did not recompute (live ones)."""
-    _copy_rows(
-        model,
-        run=run,
-        base=base,
-        only=(
-            f"client_id NOT IN (SELECT client_id FROM {table(ClientMetricSnapshot)} "
-            f"WHERE run_id = %(run)s) "
-            f"AND client_id IN (SELECT id FROM {table(Client)} WHERE merged_into_id IS NULL)"
-        ),
-    )
-
-
 def _start_segments(as_of: dt.date) -> pd.Series | None:
     """The rules' segments in the latest run before D's month: where the period starts."""
     start = (
-        MetricRun.objects.filter(status=RunStatus.SUCCEEDED, as_of__lt=as_of.replace(day=1))
+        MetricRun.objects.holding_rows()
+        .filter(as_of__lt=as_of.replace(day=1))
         .order_by("-as_of", "-id")
         .first()
     )
@@ -248,8 +236,50 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
             rule_set=run.rule_set,
             id_scope=scope,
         )
-    timer.mark("metrics")
+        timer.mark("metrics")
+        _assign_segments_and_abc(run, frame, base=base, conf=conf)
+        timer.mark("segments")
+        # A full run stores its rows under its own id; an incremental run
+        # replaces its clients' rows in the base run (``MetricRun.rows_run_id``).
+        holder = run if base is None else base
+        replaced = _drop_replaced_rows(base, scope) if base is not None else None
+        snapshot = frame[list(SNAPSHOT_SCHEMA)].copy()
+        snapshot.insert(0, "run_id", holder.pk)
+        write_frame(ClientMetricSnapshot, snapshot)
+        groups_out = group_rows.copy()
+        groups_out.insert(0, "run_id", holder.pk)
+        write_frame(ClientGroupShare, groups_out)
+    if base is None:
+        _sample_run_columns()
+    timer.mark("write")
 
+    if base is None:
+        retention_counts: dict[str, Any] | None = write_aggregates(
+            run, frame, group_rows, conf=conf
+        )
+        run_counts = _frame_counts(frame)
+    else:
+        # What users wait for after an import is their clients' rows; the
+        # base-wide aggregates stay the base run's until ``refresh_aggregates``
+        # (queued once this run commits) recomputes them over the stored rows.
+        retention_counts = (base.counts or {}).get("retention")
+        assert replaced is not None
+        run_counts = _counts_after_update(base, replaced=replaced, fresh=frame)
+    timer.mark("aggregates")
+    return {
+        **run_counts,
+        "recomputed": len(frame),
+        "refreshed_clients": refreshed,
+        "retention": retention_counts,
+        "timings_ms": timer.steps,
+    }
+
+
+def _assign_segments_and_abc(
+    run: MetricRun, frame: pd.DataFrame, *, base: MetricRun | None, conf: MetricSettings
+) -> None:
+    """Add the segment and the ABC classes to ``frame``; set the run's potential threshold."""
+    assert run.rule_set is not None
     if base is None:
         threshold = segments.potential_threshold(frame["wallet"], run.rule_set)
         others = pd.DataFrame(columns=["client_id", "revenue_12m", "margin_12m", "external_id"])
@@ -283,43 +313,68 @@ def execute(run: MetricRun, *, base: MetricRun | None) -> dict[str, Any]:
             ranking[values], ranking["external_id"], ranking["client_id"], conf.abc_limits
         )
         frame[column] = classes[fresh].to_numpy()
-    timer.mark("segments")
 
-    snapshot = frame[list(SNAPSHOT_SCHEMA)].copy()
-    snapshot.insert(0, "run_id", run.pk)
-    write_frame(ClientMetricSnapshot, snapshot)
-    groups_out = group_rows.copy()
-    groups_out.insert(0, "run_id", run.pk)
-    write_frame(ClientGroupShare, groups_out)
-    if base is not None:
-        # Group rows first: "other clients" are those without a snapshot row
-        # in this run yet, which stops being true once the snapshots are copied.
-        _copy_other_clients(ClientGroupShare, run=run, base=base)
-        _copy_other_clients(ClientMetricSnapshot, run=run, base=base)
-    _sample_run_columns()
-    timer.mark("write")
 
-    if base is None:
-        retention_counts: dict[str, Any] | None = write_aggregates(
-            run, frame, group_rows, conf=conf
-        )
-        run_counts = _frame_counts(frame)
-    else:
-        # What users wait for after an import is their clients' rows; the
-        # base-wide aggregates are the base run's until ``refresh_aggregates``
-        # (queued once this run commits) recomputes them over the stored rows.
-        _copy_aggregates(run=run, base=base)
-        retention_counts = (base.counts or {}).get("retention")
-        run_counts = _stored_counts(run)
-    timer.mark("aggregates")
-    return {
-        **run_counts,
-        "recomputed": len(frame),
-        "refreshed_clients": refreshed,
-        "retention": retention_counts,
-        "aggregates_pending": base is not None,
-        "timings_ms": timer.steps,
-    }
+# What a run's counts count (``_frame_counts``), as stored in its snapshot rows.
+COUNTED_COLUMNS: dict[str, Kind] = {
+    "segment": "str",
+    "status": "str",
+    "abc": "str",
+    "xyz": "str",
+}
+
+
+def _drop_replaced_rows(base: MetricRun, scope: Scope) -> pd.DataFrame:
+    """Delete the base run's rows that an incremental run replaces or leaves out.
+
+    Those of the clients it recomputes (their new rows follow), and those of
+    clients merged into another since the base run (a run covers live
+    clients only). Other clients' rows stay as they are: they are the rows
+    the run would have copied. Returns the deleted snapshots' counted columns.
+    """
+    merged = f"SELECT id FROM {table(Client)} WHERE merged_into_id IS NOT NULL"
+    groups = (f"SELECT client_id FROM {scope.table}", merged)
+    where = " OR ".join(f"client_id IN ({clients})" for clients in groups)
+    columns = ", ".join(f"t.{name}" for name in COUNTED_COLUMNS)
+    replaced = read_frame(
+        f"SELECT {columns} FROM {table(ClientMetricSnapshot)} t "
+        f"WHERE t.run_id = %(run)s AND ({where})",
+        {"run": base.pk},
+        COUNTED_COLUMNS,
+    )
+    with connection.cursor() as cursor:
+        for model in (ClientMetricSnapshot, ClientGroupShare):
+            for clients in groups:
+                cursor.execute(
+                    f"DELETE FROM {table(model)} "
+                    f"WHERE run_id = %(run)s AND client_id IN ({clients})",
+                    {"run": base.pk},
+                )
+    return replaced
+
+
+def _counts_after_update(
+    base: MetricRun, *, replaced: pd.DataFrame, fresh: pd.DataFrame
+) -> dict[str, Any]:
+    """The base run's counts with ``replaced`` rows taken out and ``fresh`` ones put in.
+
+    Counting the 50 000 stored rows again took longer than this whole step.
+    A base run without counts (written before they were kept) is counted.
+    """
+    before = base.counts or {}
+    keys = ("segments", "statuses", "abc", "xyz")
+    if "clients" not in before or any(not isinstance(before.get(k), dict) for k in keys):
+        return _stored_counts(base)
+    result: dict[str, Any] = {"clients": int(before["clients"]) - len(replaced) + len(fresh)}
+    for key, column in zip(keys, COUNTED_COLUMNS, strict=True):
+        counts = dict(before[key])
+        for value, n in _counts(replaced[column].fillna("")).items():
+            counts[value] = counts.get(value, 0) - n
+        for value, n in _counts(fresh[column]).items():
+            counts[value] = counts.get(value, 0) + n
+        result[key] = {value: n for value, n in sorted(counts.items()) if n}
+    result["rated"] = result["clients"] - result["segments"].get("unrated", 0)
+    return result
 
 
 def _sample_run_columns() -> None:
@@ -404,26 +459,6 @@ def _ranking_of_others(base: MetricRun, *, recomputed: pd.Series) -> pd.DataFram
     others = read_frame(sql, {"base": base.pk}, schema)
     others["external_id"] = others["external_id"].fillna("")
     return others[~others["client_id"].isin(recomputed)].reset_index(drop=True)
-
-
-def _copy_aggregates(*, run: MetricRun, base: MetricRun) -> None:
-    for model in AGGREGATE_MODELS:
-        _copy_rows(model, run=run, base=base)
-
-
-def _copy_rows(model: type[Any], *, run: MetricRun, base: MetricRun, only: str = "") -> None:
-    """INSERT … SELECT the base run's rows (``only``: a further SQL condition) under ``run``."""
-    quote = connection.ops.quote_name
-    names = [quote(f.column) for f in model._meta.concrete_fields if f.name not in {"id", "run"}]
-    columns = ", ".join(names)
-    sql = (
-        f"INSERT INTO {table(model)} (run_id, {columns}) "
-        f"SELECT %(run)s, {columns} FROM {table(model)} WHERE run_id = %(base)s"
-    )
-    if only:
-        sql += f" AND {only}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"run": run.pk, "base": base.pk})
 
 
 def _frame_counts(frame: pd.DataFrame) -> dict[str, Any]:

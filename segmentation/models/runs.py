@@ -10,6 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from segmentation.choices import RunKind, RunStatus, RunTrigger
 
 
+class MetricRunQuerySet(models.QuerySet["MetricRun"]):
+    def holding_rows(self) -> MetricRunQuerySet:
+        """Good full runs: the runs whose stored rows pages, exports and the engine read.
+
+        An incremental run stores no rows of its own; it brings its base run's
+        rows up to date (see ``MetricRun.rows_run_id``).
+        """
+        return self.filter(status=RunStatus.SUCCEEDED, kind=RunKind.FULL)
+
+
 class MetricRun(models.Model):
     """One recompute as of a date: what ran, on which rules, and how it ended.
 
@@ -29,11 +39,12 @@ class MetricRun(models.Model):
     base_run = models.ForeignKey(
         "self",
         verbose_name=_("base run"),
-        on_delete=models.SET_NULL,
+        # The incremental run's entry goes with the rows it brought up to date.
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="+",
-        help_text=_("The full run an incremental run copied its other clients from."),
+        help_text=_("The full run whose rows an incremental run brought up to date."),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
@@ -69,6 +80,8 @@ class MetricRun(models.Model):
         _("potential threshold used"), max_digits=18, decimal_places=2, null=True, blank=True
     )
 
+    objects = MetricRunQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("metric run")
         verbose_name_plural = _("metric runs")
@@ -77,6 +90,19 @@ class MetricRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of:%Y-%m-%d} {self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def rows_run_id(self) -> int | None:
+        """The run whose stored rows hold this run's results.
+
+        A full run stores its own rows. An incremental run rewrites, in its
+        base run (a full run of the same date), the rows of the clients it
+        recomputed: copying the other 50 000 clients' rows under a new run
+        id cost more than the whole recompute. Its results are therefore read
+        under the base run's id; the base run's counts say which run last
+        brought them up to date (``updated_by_run``).
+        """
+        return self.base_run_id if self.kind == RunKind.INCREMENTAL else self.pk
 
 
 class MetricLock(models.Model):

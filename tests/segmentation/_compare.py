@@ -16,7 +16,9 @@ _IGNORED = {"id", "run", "run_id"}
 
 def _rows(model, run: MetricRun, order: list[str]) -> list[dict]:
     names = [f.attname for f in model._meta.concrete_fields if f.attname not in _IGNORED]
-    return list(model.objects.filter(run=run).order_by(*order).values(*names))
+    # An incremental run's results are its base run's rows (MetricRun.rows_run_id).
+    rows = model.objects.filter(run_id=run.rows_run_id)
+    return list(rows.order_by(*order).values(*names))
 
 
 def stored(run: MetricRun) -> dict[str, list[dict]]:

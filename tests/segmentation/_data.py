@@ -79,4 +79,5 @@ def run(as_of: dt.date = D, **kwargs) -> MetricRun:
 
 
 def snap(run_: MetricRun, client: Any) -> ClientMetricSnapshot:
-    return ClientMetricSnapshot.objects.get(run=run_, client=client)
+    """The client's row as the run left it (an incremental run: in its base run)."""
+    return ClientMetricSnapshot.objects.get(run_id=run_.rows_run_id, client=client)

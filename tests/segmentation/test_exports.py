@@ -141,8 +141,11 @@ def test_recompute_metrics_defaults_to_yesterday(monkeypatch):
     call_command(
         "recompute_metrics", "--as-of", "2026-06-30", "--clients", str(client.pk), stdout=out
     )
-    incremental = run_for_as_of(D)
-    assert (incremental.kind, incremental.client_ids) == ("incremental", [client.pk])
+    from segmentation.models import MetricRun
+
+    incremental = MetricRun.objects.get(kind="incremental")
+    assert (incremental.client_ids, incremental.base_run) == ([client.pk], full)
+    assert run_for_as_of(D) == full  # whose rows the incremental run brought up to date
 
 
 def test_recompute_metrics_reports_a_skipped_run():

@@ -139,12 +139,19 @@ def test_group_rows_are_banded_and_flagged_by_the_groups_own_limits(head_vera, f
     assert (orphan.share_of_wallet, orphan.share_band, orphan.high_share) == (None, "", False)
 
     # An incremental run (after an import) recomputes a client on the base run's
-    # rules and gets the same rows; the other clients' rows are copied.
+    # rules and gets the same rows, written over the client's rows in the base run;
+    # the other clients' rows stay.
     again = metrics_recompute(as_of=D, client_ids=[clients[1000].pk], trigger="import")
     assert again.status == "succeeded", again.error
-    copied = {(row.client_id, row.product_group_id): row for row in again.group_shares.all()}
+    assert again.base_run == r and not again.group_shares.exists()
+    updated = {(row.client_id, row.product_group_id): row for row in r.group_shares.all()}
+    assert updated.keys() == rows.keys()
     for key, row in rows.items():
-        assert (copied[key].share_band, copied[key].high_share) == (row.share_band, row.high_share)
+        assert (updated[key].share_band, updated[key].high_share) == (
+            row.share_band,
+            row.high_share,
+        )
+    assert updated[clients[1000].pk, paint.pk].pk != rows[clients[1000].pk, paint.pk].pk
 
 
 def test_the_client_segment_stays_on_the_overall_share_and_threshold(head_vera, fasteners, paint):

@@ -67,7 +67,9 @@ def test_an_import_recomputes_the_clients_it_touched(db, settings, km_anna):
         RunStatus.SUCCEEDED,
     )
     assert incremental.client_ids == [touched.pk]
-    assert ClientMetricSnapshot.objects.get(run=incremental, client=touched).revenue_12m == 700
+    # Its results are the base run's rows, brought up to date.
+    assert incremental.base_run == base
+    assert ClientMetricSnapshot.objects.get(run=base, client=touched).revenue_12m == 700
 
 
 @pytest.mark.services
@@ -108,5 +110,7 @@ def test_nightly_and_incremental_runs_through_a_real_worker(
         stop_worker(worker)
     run = MetricRun.objects.get(kind=RunKind.INCREMENTAL)
     assert run.client_ids == [client.pk] and run.trigger == RunTrigger.IMPORT
-    assert ClientMetricSnapshot.objects.get(run=run, client=client).revenue_12m == 1200
+    nightly = MetricRun.objects.get(trigger=RunTrigger.NIGHTLY)
+    assert run.base_run == nightly  # whose client's row the incremental run rewrote
+    assert ClientMetricSnapshot.objects.get(run=nightly, client=client).revenue_12m == 1200
     assert ShipmentLine.objects.count() == 2

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from segmentation import services
-from segmentation.models import ClientMetricSnapshot, SegmentOverride
+from segmentation.models import ClientMetricSnapshot, MetricRun, SegmentOverride
 from tests.factories import ClientFactory
 from tests.segmentation._data import day, line, run, snap, wallet
 
@@ -105,9 +105,10 @@ def test_setting_an_override_recomputes_the_client_after_commit(
         services.segment_override_set(
             client=client, segment="A", reason="Strategic", acting_user=head_gleb
         )
-    latest = ClientMetricSnapshot.objects.filter(client=client).exclude(run=base).get()
-    assert (latest.run.kind, latest.run.client_ids) == ("incremental", [client.pk])
-    assert (latest.segment, latest.rule_segment) == ("A", "C")
+    incremental = MetricRun.objects.exclude(pk=base.pk).get()
+    assert (incremental.kind, incremental.client_ids) == ("incremental", [client.pk])
+    latest = ClientMetricSnapshot.objects.get(client=client)  # in the base run, rewritten
+    assert (latest.run, latest.segment, latest.rule_segment) == (base, "A", "C")
 
 
 # Pages -----------------------------------------------------------------------

@@ -83,6 +83,24 @@ def test_runs_are_listed_newest_first_with_their_facts(company, as_user, km_anna
     assert "the disk is full" in bad_page.content.decode()
 
 
+def test_a_full_run_and_the_incremental_run_that_updated_it_link_to_each_other(
+    company, as_user, km_anna, head_vera
+):
+    client = ClientFactory(owner=km_anna)
+    line(client, day(-5), 700)
+    full = run(D)
+    line(client, day(-1), 300)
+    incremental = run(D, client_ids=[client.pk])
+    http = as_user(head_vera)
+    full_page = http.get(reverse("segmentation:run_detail", args=[full.pk])).content.decode()
+    assert "Rows last updated by" in full_page
+    assert f'href="{reverse("segmentation:run_detail", args=[incremental.pk])}"' in full_page
+    step_page = http.get(reverse("segmentation:run_detail", args=[incremental.pk])).content.decode()
+    assert "Rows updated in run" in step_page and "Rows last updated by" not in step_page
+    assert f'href="{reverse("segmentation:run_detail", args=[full.pk])}"' in step_page
+    assert "1 recomputed" in http.get(RUNS).content.decode()
+
+
 def test_recompute_now_queues_the_full_run_as_of_yesterday(company, as_user, km_anna, head_vera):
     ClientFactory(owner=km_anna)
     response = as_user(head_vera).post(RECOMPUTE, follow=True)

@@ -151,6 +151,7 @@ def test_read_frame_copy_and_fetchall_agree():
 def test_an_incremental_run_recomputes_only_the_given_clients():
     clients = small_base()
     full = run()
+    unchanged = snap(full, clients[1])
     line(clients[0], day(-1), 1000)
     line(clients[1], day(-1), 1000)
     incremental = run(client_ids=[clients[0].pk])
@@ -159,11 +160,64 @@ def test_an_incremental_run_recomputes_only_the_given_clients():
         full,
         [clients[0].pk],
     )
+    # The client's row in the full run is rewritten; the others stay as they were.
     assert snap(incremental, clients[0]).revenue_12m == Decimal(10 + 1000)
-    assert snap(incremental, clients[1]).revenue_12m == Decimal(20)  # copied from the full run
-    assert ClientMetricSnapshot.objects.filter(run=incremental).count() == 5
-    assert incremental.counts["recomputed"] == 1
-    assert selectors.run_for_as_of(D) == incremental
+    assert snap(incremental, clients[1]).revenue_12m == Decimal(20)  # not recomputed
+    assert snap(incremental, clients[1]).pk == unchanged.pk
+    assert ClientMetricSnapshot.objects.filter(run=full).count() == 5
+    assert not ClientMetricSnapshot.objects.filter(run=incremental).exists()
+    assert incremental.counts["recomputed"] == 1 and incremental.counts["clients"] == 5
+    assert selectors.run_for_as_of(D) == full == selectors.latest_successful_run()
+    full.refresh_from_db()
+    assert (full.counts["updated_by_run"], full.counts["clients"]) == (incremental.pk, 5)
+
+
+def test_an_incremental_run_counts_the_rows_it_leaves_in_the_full_run():
+    clients = small_base()
+    full = run()
+    clients[3].merged_into = clients[2]  # merged since: its row goes
+    clients[3].save()
+    line(clients[0], day(-1), 100000)  # from ABC class C to A, and a share above the threshold
+    wallet(clients[1], 0)  # no longer rated
+    incremental = run(client_ids=[clients[0].pk, clients[1].pk])
+    rows = ClientMetricSnapshot.objects.filter(run=full)
+    assert sorted(rows.values_list("client_id", flat=True)) == sorted(
+        c.pk for c in (clients[0], clients[1], clients[2], clients[4])
+    )
+
+    def counted(field):
+        values = [v for v in rows.values_list(field, flat=True) if v]
+        return {value: values.count(value) for value in sorted(set(values))}
+
+    full.refresh_from_db()
+    for counts in (incremental.counts, full.counts):
+        assert counts["clients"] == 4
+        assert counts["segments"] == counted("segment")
+        assert counts["rated"] == 4 - counted("segment").get("unrated", 0) == 3
+        assert counts["statuses"] == counted("status")
+        assert counts["abc"] == counted("abc")
+        assert counts["xyz"] == counted("xyz")
+    assert snap(full, clients[0]).abc == "A"
+
+
+def test_a_failed_incremental_run_leaves_the_full_run_s_rows_as_they_were(monkeypatch):
+    clients = small_base()
+    full = run()
+    before = stored(full)
+    line(clients[0], day(-1), 1000)
+    real_execute = services.execute
+
+    def execute_then_fail(run_, *, base):
+        real_execute(run_, base=base)  # the base run's rows are rewritten …
+        raise ValueError("the disk is full")  # … and rolled back
+
+    monkeypatch.setattr(services, "execute", execute_then_fail)
+    failed = metrics_recompute(as_of=D, client_ids=[clients[0].pk], trigger="import")
+    assert (failed.status, failed.kind, failed.base_run) == ("failed", "incremental", full)
+    assert stored(full) == before
+    full.refresh_from_db()
+    assert "updated_by_run" not in full.counts
+    assert selectors.latest_successful_run() == full
 
 
 def test_an_incremental_run_gives_its_clients_what_a_full_run_would():
@@ -178,7 +232,7 @@ def test_an_incremental_run_gives_its_clients_what_a_full_run_would():
         if f.attname not in {"id", "run_id"}
     ]
     assert (
-        ClientMetricSnapshot.objects.filter(run=incremental, client=clients[2])
+        ClientMetricSnapshot.objects.filter(run_id=incremental.rows_run_id, client=clients[2])
         .values(*fields)
         .get()
         == ClientMetricSnapshot.objects.filter(run=full, client=clients[2]).values(*fields).get()
@@ -235,14 +289,23 @@ def test_pruning_keeps_recent_and_month_end_runs(settings):
     kept_daily = run(dt.date(2026, 1, 1))  # 181 days before today: in the window
     month_end = run(dt.date(2025, 11, 30))
     replaced = run(dt.date(2026, 6, 29))
+    updated_replaced = run(dt.date(2026, 6, 29), client_ids=[client.pk])
     replacement = run(dt.date(2026, 6, 29))
+    # An incremental run is no replacement: its rows are its base run's.
+    updated_replacement = run(dt.date(2026, 6, 29), client_ids=[client.pk])
     failed_old = MetricRun.objects.create(
         as_of=dt.date(2025, 10, 1), kind="full", trigger="nightly", status="failed"
     )
-    assert metric_runs_prune(today=today) == 3
+    with recompute_lock() as held:  # a run writing: nothing is deleted
+        assert held
+        assert metric_runs_prune(today=today) == 0
+    assert metric_runs_prune(today=today) == 4
     remaining = set(MetricRun.objects.values_list("pk", flat=True))
-    assert remaining == {kept_daily.pk, month_end.pk, replacement.pk}
-    assert not MetricRun.objects.filter(pk__in=[old_daily.pk, replaced.pk, failed_old.pk])
+    assert remaining == {kept_daily.pk, month_end.pk, replacement.pk, updated_replacement.pk}
+    gone = [old_daily.pk, replaced.pk, updated_replaced.pk, failed_old.pk]
+    assert not MetricRun.objects.filter(pk__in=gone)
+    assert not ClientMetricSnapshot.objects.filter(run__in=gone).exists()
+    assert ClientMetricSnapshot.objects.filter(run=replacement).count() == 1
     assert metric_runs_prune(today=today) == 0
 
 
@@ -342,6 +405,8 @@ def test_an_incremental_run_refreshes_its_aggregates_once_it_has_committed(
 ):
     clients = small_base()
     full = run()
+    before = stored(full)
+    retention_before = full.counts["retention"]
     # A new client joins this month's cohort, and one client buys again; both
     # too small to move anyone else's ABC class (which an incremental run
     # takes from its base).
@@ -351,20 +416,23 @@ def test_an_incremental_run_refreshes_its_aggregates_once_it_has_committed(
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
         incremental = run(client_ids=[newcomer.pk, clients[4].pk])
-    # Stored at once: the clients' rows; the base-wide figures are still the base run's.
-    assert incremental.counts["aggregates_pending"] is True
-    assert incremental.counts["retention"] == full.counts["retention"]
-    before = stored(incremental)
+    # Stored at once: the clients' rows; the base-wide figures are still the full run's.
+    full.refresh_from_db()
+    assert full.counts["aggregates_pending"] is True
+    assert full.counts["retention"] == retention_before == incremental.counts["retention"]
+    pending = stored(full)
     for key in ("cohorts", "reactivation", "development"):
-        assert before[key] == stored(full)[key]
-    assert incremental.counts["clients"] == 6 and incremental.counts["rated"] == 5
+        assert pending[key] == before[key]
+    assert pending["snapshots"] != before["snapshots"]
+    assert full.counts["clients"] == incremental.counts["clients"] == 6
+    assert full.counts["rated"] == incremental.counts["rated"] == 5
 
     assert len(queued) == 1
     queued[0]()  # the task the commit queues, run in-process
-    incremental.refresh_from_db()
-    assert incremental.counts["aggregates_pending"] is False
+    full.refresh_from_db()
+    assert full.counts["aggregates_pending"] is False
     again = run()  # a full run on the same data
-    after, fresh = stored(incremental), stored(again)
+    after, fresh = stored(full), stored(again)
 
     def without_abc(rows):
         return [{k: v for k, v in row.items() if k not in {"abc", "abc_margin"}} for row in rows]
@@ -380,21 +448,26 @@ def test_an_incremental_run_refreshes_its_aggregates_once_it_has_committed(
     ] == [{k: v for k, v in row.items() if k not in coverage} for row in fresh["development"]]
     assert after["development"] != before["development"]
     assert after["cohorts"] != before["cohorts"]
-    assert incremental.counts["retention"] == again.counts["retention"]
+    assert full.counts["retention"] == again.counts["retention"]
     for key in ("clients", "rated", "segments", "statuses", "xyz"):
-        assert incremental.counts[key] == again.counts[key]
+        assert full.counts[key] == again.counts[key]
 
 
 def test_a_superseded_or_finished_run_needs_no_refresh():
     clients = small_base()
     full = run()
+    assert services.metrics_aggregates_refresh(run_id=full.pk) == "not needed"
     line(clients[0], day(-1), 3)
     first = run(client_ids=[clients[0].pk])
     second = run(client_ids=[clients[0].pk])
-    assert services.metrics_aggregates_refresh(run_id=full.pk) == "not needed"
-    assert services.metrics_aggregates_refresh(run_id=first.pk) == "not needed"
-    assert services.metrics_aggregates_refresh(run_id=second.pk) == "refreshed"
+    # Both rewrote rows of the full run: one refresh of its figures is due,
+    # asked for by either incremental run or by the full run itself.
+    assert services.metrics_aggregates_refresh(run_id=first.pk) == "refreshed"
     assert services.metrics_aggregates_refresh(run_id=second.pk) == "not needed"
+    assert services.metrics_aggregates_refresh(run_id=full.pk) == "not needed"
+    third = run(client_ids=[clients[0].pk])
     with recompute_lock() as held:
         assert held
-        assert services.metrics_aggregates_refresh(run_id=second.pk) == "skipped"
+        assert services.metrics_aggregates_refresh(run_id=third.pk) == "skipped"
+    run()  # a later full run of the same date: the first one is read no more
+    assert services.metrics_aggregates_refresh(run_id=third.pk) == "not needed"

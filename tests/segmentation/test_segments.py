@@ -9,6 +9,7 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from django.utils import timezone
 
@@ -219,6 +220,20 @@ def test_abc_tie_order_decides_the_class_on_a_boundary():
     r = run()
     # T-3 first; then T-1 (0.6 before → A) and T-2 (0.8 before → B)
     assert [snap(r, clients[e]).abc for e in ("T-3", "T-1", "T-2")] == ["A", "A", "B"]
+
+
+def test_abc_sums_stay_exact_beyond_64_bit_integers():
+    from segmentation.engine.segments import abc_classes
+
+    # 10^18 kopecks in all: the boundary products overflow int64, so the
+    # ranking falls back to Python integers; 0.8 of the total is not below 0.8.
+    amounts = pd.Series([1e15, 8e15, 1e15, 0.0])
+    keys = pd.Series(["B", "A", "A", "Z"], dtype=object)
+    ids = pd.Series([3, 2, 1, 4])
+    assert abc_classes(amounts, keys, ids, (0.8, 0.95)).tolist() == ["B", "A", "B", ""]
+    # The two equal amounts: external id "A" (id 1) before "B" (id 3) —
+    # 0.8 before the first, 0.9 before the second; 0.90 as the B limit tells them apart.
+    assert abc_classes(amounts, keys, ids, (0.8, 0.9)).tolist() == ["C", "A", "B", ""]
 
 
 def _monthly(client, amounts: list[int]) -> None:

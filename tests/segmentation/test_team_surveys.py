@@ -221,15 +221,18 @@ def test_an_incremental_run_refreshes_the_survey_figures(
     answer(survey_base["key"], "satisfaction", 1, day(-2))
     with django_capture_on_commit_callbacks(execute=False) as queued:
         incremental = run(D, client_ids=[survey_base["key"].pk])
-    # Until the refresh, the run carries its base run's figures.
-    copied = DevelopmentMetric.objects.get(run=incremental, scope="manager", manager=km_anna)
-    assert (copied.nps_answers, copied.nps) == (before.nps_answers, before.nps)
+    # The incremental run rewrote its client's rows in the full run; until the
+    # refresh, the full run keeps its figures.
+    assert incremental.base_run == full
+    kept = DevelopmentMetric.objects.get(run=full, scope="manager", manager=km_anna)
+    assert (kept.nps_answers, kept.nps) == (before.nps_answers, before.nps)
+    assert MetricRun.objects.get(pk=full.pk).counts["aggregates_pending"] is True
     assert len(queued) == 1
     queued[0]()  # the refresh task the commit queues, run in-process
-    incremental = MetricRun.objects.get(pk=incremental.pk)
-    assert incremental.counts["aggregates_pending"] is False
+    full = MetricRun.objects.get(pk=full.pk)
+    assert full.counts["aggregates_pending"] is False
     assert services.metrics_aggregates_refresh(run_id=incremental.pk) == "not needed"
-    refreshed = DevelopmentMetric.objects.get(run=incremental, scope="manager", manager=km_anna)
+    refreshed = DevelopmentMetric.objects.get(run=full, scope="manager", manager=km_anna)
     anna = {"key", "unrated"}
     was = expected(anna)
     assert (refreshed.nps_answers, refreshed.nps_detractors) == (
