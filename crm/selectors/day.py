@@ -17,17 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
-    Case,
     Count,
     DateTimeField,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.utils import timezone
 
@@ -38,8 +34,8 @@ from crm.choices import TaskKind, TaskStatus
 from crm.models import Client, ClientGrant, Deal, Task
 from crm.selectors.deals import deals_closing
 from segmentation import selectors as work_lists
-from segmentation.choices import LifecycleStatus
 from segmentation.models import ClientMetricSnapshot
+from segmentation.models.snapshots import lapse_order
 
 # Rows a section shows on the home page; "show all" leads to the full list.
 SECTION_LIMIT = 10
@@ -197,14 +193,9 @@ def _not_waiting() -> Q:
 def to_reactivate(rows: QuerySet[ClientMetricSnapshot]) -> QuerySet[ClientMetricSnapshot]:
     """Of ``sleeping_and_lost``: those not waiting; sleeping clients first, then lost
     ones, the most recently lapsed first in each."""
-    sleeping_first = Case(
-        When(status=LifecycleStatus.SLEEPING, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
     return (
         rows.filter(_not_waiting())
-        .annotate(lapse_order=sleeping_first)
+        .annotate(lapse_order=lapse_order())
         .order_by("lapse_order", "days_since_last_order", "client__name", "client_id")
     )
 
