@@ -160,7 +160,8 @@ def overdue_condition(norms: dict[str, int], today: dt.date) -> Q:
     return Q(segment__in=list(norms)) & stale
 
 
-def _norm_of_segment(norms: dict[str, int]) -> Case:
+def norm_of_segment(norms: dict[str, int]) -> Case:
+    """The row's segment's maximum days between touches (empty for an unrated row)."""
     return Case(
         *(When(segment=key, then=Value(days)) for key, days in norms.items()),
         default=Value(None),
@@ -195,7 +196,7 @@ def overdue_touches(
         rows.filter(segment__in=list(norms))
         .annotate(
             last_touch_at=last_touch_subquery(today),
-            max_days_between_touches=_norm_of_segment(norms),
+            max_days_between_touches=norm_of_segment(norms),
         )
         .filter(overdue_condition(norms, today))
         .order_by(F("last_touch_at").asc(nulls_first=True), "client__name", "client_id")
@@ -242,6 +243,16 @@ def sleeping_and_lost(
     )
 
 
+def draft_wallet_exists() -> Exists:
+    """Whether the row's client has a wallet estimate waiting for a head's review."""
+    drafts = WalletEstimate.objects.filter(
+        client_id=OuterRef("client_id"),
+        kind=EstimateKind.WALLET,
+        status=EstimateStatus.DRAFT,
+    )
+    return Exists(drafts)
+
+
 def unrated_clients(
     user: User | AnonymousUser, *, rows: QuerySet[ClientMetricSnapshot] | None = None
 ) -> QuerySet[ClientMetricSnapshot]:
@@ -250,15 +261,10 @@ def unrated_clients(
     ``has_draft_wallet`` marks those whose estimate only waits for a head.
     ``rows`` as for ``overdue_touches``.
     """
-    drafts = WalletEstimate.objects.filter(
-        client_id=OuterRef("client_id"),
-        kind=EstimateKind.WALLET,
-        status=EstimateStatus.DRAFT,
-    )
     return (
         (snapshots_for(user) if rows is None else rows)
         .filter(UNRATED)
-        .annotate(has_draft_wallet=Exists(drafts))
+        .annotate(has_draft_wallet=draft_wallet_exists())
         .order_by("-revenue_12m", "client__name", "client_id")
     )
 
@@ -387,7 +393,7 @@ def key_accounts_cooling(
         .filter(segment=key)
         .annotate(
             last_touch_at=last_touch_subquery(today),
-            max_days_between_touches=_norm_of_segment(norms),
+            max_days_between_touches=norm_of_segment(norms),
         )
         .annotate(
             touch_overdue=Case(

@@ -17,14 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Count,
     DateTimeField,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -34,6 +38,7 @@ from crm.choices import TaskKind, TaskStatus
 from crm.models import Client, ClientGrant, Deal, Task
 from crm.selectors.deals import deals_closing
 from segmentation import selectors as work_lists
+from segmentation.choices import LifecycleStatus
 from segmentation.models import ClientMetricSnapshot
 from segmentation.models.snapshots import lapse_order
 
@@ -241,6 +246,106 @@ def section_counts(
     return {key: int(value or 0) for key, value in counts.items()}
 
 
+RUN_SECTIONS = ("overdue", "reactivation", "attempted", "unrated")
+
+
+def book_sections(
+    *, rows: QuerySet[ClientMetricSnapshot], today: dt.date, norms: dict[str, int]
+) -> dict[str, Section]:
+    """The run-based sections of one's own book, in two queries instead of five.
+
+    A book is a few hundred rows. The first query reads, for each of them,
+    which lists it is on (the lists' own conditions, evaluated in SQL) and
+    its sort keys, with its rank in the database's order of client names,
+    so the lists keep the order their "show all" pages have. Python counts
+    each list and picks its first rows; the second query reads the rows
+    shown. (A head's lists over a whole base use one query each: there the
+    indexes in each list's order win.)
+    """
+    if rows.query.is_empty():  # no run yet
+        return {key: Section(key=key, rows=[], count=0) for key in RUN_SECTIONS}
+    overdue = work_lists.overdue_condition(norms, today)
+    keys = (
+        rows.order_by()
+        .annotate(last_touch_at=work_lists.last_touch_subquery(today))
+        .annotate(
+            on_overdue=ExpressionWrapper(overdue, output_field=BooleanField()),
+            on_lapsed=ExpressionWrapper(work_lists.LAPSED, output_field=BooleanField()),
+            waiting=ExpressionWrapper(_waiting(), output_field=BooleanField()),
+            on_unrated=ExpressionWrapper(work_lists.UNRATED, output_field=BooleanField()),
+            last_attempt_at=_last_attempt(),
+            name_rank=Window(RowNumber(), order_by=[F("client__name").asc(), F("client_id").asc()]),
+        )
+        .values_list(
+            "pk",
+            "on_overdue",
+            "on_lapsed",
+            "waiting",
+            "on_unrated",
+            "last_touch_at",
+            "status",
+            "days_since_last_order",
+            "last_attempt_at",
+            "revenue_12m",
+            "name_rank",
+        )
+    )
+    entries: dict[str, list[tuple[tuple[Any, ...], int]]] = {key: [] for key in RUN_SECTIONS}
+    for (
+        pk,
+        on_overdue,
+        on_lapsed,
+        waiting,
+        on_unrated,
+        last_touch_at,
+        status,
+        days,
+        last_attempt_at,
+        revenue,
+        name_rank,
+    ) in keys:
+        if on_overdue:  # never touched first, then the oldest touch (overdue_touches)
+            touched = last_touch_at is not None
+            entries["overdue"].append(((touched, last_touch_at if touched else 0, name_rank), pk))
+        if on_lapsed and not waiting:  # sleeping first, the most recently lapsed first
+            lapse = 0 if status == LifecycleStatus.SLEEPING else 1
+            entries["reactivation"].append(((lapse, _last(days), name_rank), pk))
+        if on_lapsed and waiting:  # the latest attempt first
+            entries["attempted"].append(((-last_attempt_at.timestamp(), name_rank), pk))
+        if on_unrated:  # the biggest buyers first
+            entries["unrated"].append(((-revenue, name_rank), pk))
+    shown = {key: [pk for _, pk in sorted(found)[:SECTION_LIMIT]] for key, found in entries.items()}
+    by_pk = _shown_rows(rows, [pk for pks in shown.values() for pk in pks], today, norms)
+    return {
+        key: Section(key=key, rows=[by_pk[pk] for pk in shown[key]], count=len(entries[key]))
+        for key in RUN_SECTIONS
+    }
+
+
+def _last(days: int | None) -> float:
+    """A sort key with an empty value last, as PostgreSQL sorts it."""
+    return float("inf") if days is None else days
+
+
+def _shown_rows(
+    rows: QuerySet[ClientMetricSnapshot], pks: list[int], today: dt.date, norms: dict[str, int]
+) -> dict[int, ClientMetricSnapshot]:
+    """The rows the sections show, with what each list's rows carry."""
+    if not pks:
+        return {}
+    shown = (
+        rows.filter(pk__in=pks)
+        .order_by()
+        .annotate(
+            last_touch_at=work_lists.last_touch_subquery(today),
+            max_days_between_touches=work_lists.norm_of_segment(norms),
+            last_attempt_at=_last_attempt(),
+            has_draft_wallet=work_lists.draft_wallet_exists(),
+        )
+    )
+    return {row.pk: row for row in shown}
+
+
 def tasks_due(*, user: User, today: dt.date) -> QuerySet[Task]:
     """The user's open tasks due today or earlier (on clients they still see), oldest first."""
     seen = visible_clients_condition(user=user, path="client", per_row=True)
@@ -334,19 +439,30 @@ def my_day(
     rows = snapshot_rows(user=user, scope=scope)
     # The service standards are read once, and only when there is a run to apply them to.
     norms = {} if rows.query.is_empty() else work_lists.touch_norms()
-    counts = section_counts(rows=rows, today=today, norms=norms)
-    overdue = overdue_touches(user=user, scope=scope, today=today, rows=rows, norms=norms)
-    lapsed = sleeping_and_lost(user=user, scope=scope, rows=rows)
+    if scope == SCOPE_MINE:
+        listed = book_sections(rows=rows, today=today, norms=norms)
+    else:
+        counts = section_counts(rows=rows, today=today, norms=norms)
+        overdue = overdue_touches(user=user, scope=scope, today=today, rows=rows, norms=norms)
+        lapsed = sleeping_and_lost(user=user, scope=scope, rows=rows)
+        listed = {
+            "overdue": _section("overdue", overdue, count=counts["overdue"]),
+            "reactivation": _section(
+                "reactivation", to_reactivate(lapsed), count=counts["reactivation"]
+            ),
+            "attempted": _section(
+                "attempted", attempted_recently(lapsed), count=counts["attempted"]
+            ),
+            "unrated": _section(
+                "unrated", unrated(user=user, scope=scope, rows=rows), count=counts["unrated"]
+            ),
+        }
     sections = {
-        "overdue": _section("overdue", overdue, count=counts["overdue"]),
+        "overdue": listed["overdue"],
         "tasks": _section("tasks", tasks_due(user=user, today=today)),
-        "reactivation": _section(
-            "reactivation", to_reactivate(lapsed), count=counts["reactivation"]
-        ),
-        "attempted": _section("attempted", attempted_recently(lapsed), count=counts["attempted"]),
-        "unrated": _section(
-            "unrated", unrated(user=user, scope=scope, rows=rows), count=counts["unrated"]
-        ),
+        "reactivation": listed["reactivation"],
+        "attempted": listed["attempted"],
+        "unrated": listed["unrated"],
         "deals": _section("deals", deals_to_close(user=user, scope=scope, today=today, team=team)),
     }
     with_touch_due(sections["overdue"].rows)

@@ -334,6 +334,30 @@ def test_my_day_keeps_a_bounded_number_of_queries(
     assert len(full.context["section"].rows) == 24
 
 
+def test_one_s_own_lists_open_with_the_first_rows_of_their_full_lists(busy_day, km_anna):
+    """The home page reads one's own book in one pass; its lists must begin as
+    their "show all" pages do, ties (equal dates, amounts) ordered by name as the
+    database orders names."""
+    from crm.selectors import day
+
+    for name in ("anna lower", "Ärger", "Юг", "beta", "Alpha", "alpha"):
+        key_client(km_anna, f"{name} key")  # never touched: tied at the top of "overdue"
+        lapsed(km_anna, f"{name} sleeping", 100)  # tied on days and on revenue
+    lapsed(km_anna, "Lost long ago", 400)  # after every sleeping client
+    run(TODAY)
+    sections = day.my_day(user=km_anna, scope=day.SCOPE_MINE, today=TODAY)
+    for key in ("overdue", "reactivation", "attempted", "unrated"):
+        full = list(day.section_rows(key=key, user=km_anna, scope=day.SCOPE_MINE, today=TODAY))
+        assert sections[key].count == len(full), key
+        assert [row.pk for row in sections[key].rows] == [row.pk for row in full][:SECTION_LIMIT]
+        shown = sections[key].rows[0]
+        assert shown.client.name == full[0].client.name, key
+    overdue = sections["overdue"].rows
+    assert overdue[0].last_touch_at is None and overdue[0].max_days_between_touches == 14
+    assert all(row.last_attempt_at is not None for row in sections["attempted"].rows)
+    assert all(row.has_draft_wallet is False for row in sections["unrated"].rows)
+
+
 def test_show_all_pages_through_a_whole_section(busy_day, as_user, km_anna):
     http = as_user(km_anna)
     first = http.get(HOME, {"show": "unrated"})
