@@ -146,7 +146,13 @@ def metrics_recompute(
             kind, ids, counts = RunKind.FULL, None, {"promoted_to_full": True}
         rule_set = base.rule_set if base is not None else _active_rule_set()
         run = MetricRun.objects.create(
-            **common, kind=kind, client_ids=ids, rule_set=rule_set, base_run=base, counts=counts
+            **common,
+            kind=kind,
+            client_ids=ids,
+            rule_set=rule_set,
+            base_run=base,
+            holds_rows=base is None,
+            counts=counts,
         )
         started = time.monotonic()
         try:
@@ -272,7 +278,7 @@ def metric_runs_prune(*, today: dt.date | None = None) -> int:
     newer_same_day = MetricRun.objects.holding_rows().filter(
         as_of=OuterRef("as_of"), pk__gt=OuterRef("pk")
     )
-    superseded = Q(status=RunStatus.SUCCEEDED, kind=RunKind.FULL) & Q(Exists(newer_same_day))
+    superseded = Q(status=RunStatus.SUCCEEDED, holds_rows=True) & Q(Exists(newer_same_day))
     old_daily = Q(as_of__lt=cutoff) & ~(Q(is_month_end=True) & Q(status=RunStatus.SUCCEEDED))
     with recompute_lock() as acquired:
         if not acquired:
@@ -281,8 +287,9 @@ def metric_runs_prune(*, today: dt.date | None = None) -> int:
         ids = set(doomed.values_list("pk", flat=True))
         if not ids:
             return 0
-        # The incremental runs built on a doomed run go with it (on_delete CASCADE).
-        ids |= set(MetricRun.objects.filter(base_run__in=ids).values_list("pk", flat=True))
+        # The incremental runs whose rows are a doomed run's go with it.
+        updates = MetricRun.objects.filter(base_run__in=ids, holds_rows=False)
+        ids |= set(updates.values_list("pk", flat=True))
         with transaction.atomic():
             MetricRun.objects.filter(pk__in=ids).delete()
     return len(ids)

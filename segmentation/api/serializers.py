@@ -79,6 +79,7 @@ class MetricRunSerializer(serializers.ModelSerializer):
             "trigger",
             "rule_set_version",
             "base_run",
+            "holds_rows",
             "is_month_end",
             "potential_threshold",
             "started_by",

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from crm.choices import SalesType, TaskKind, TaskStatus
 from crm.models import Task
-from segmentation.choices import LifecycleStatus, RunKind, RunStatus
+from segmentation.choices import LifecycleStatus, RunStatus
 from segmentation.conf import MetricSettings
 from segmentation.engine.db import Kind, Params, chunks, in_clause, read_frame, table
 from segmentation.engine.metrics import order_dates
@@ -32,7 +32,7 @@ FROM {snapshot} s JOIN {run} r ON r.id = s.run_id
 WHERE r.status = %(succeeded)s AND r.as_of < %(last)s
   AND r.id = (
       SELECT MAX(r2.id) FROM {run} r2
-      WHERE r2.status = %(succeeded)s AND r2.kind = %(full)s AND r2.as_of = r.as_of
+      WHERE r2.status = %(succeeded)s AND r2.holds_rows = %(holds)s AND r2.as_of = r.as_of
   )
   {{scope}}
 """
@@ -52,7 +52,7 @@ def _status_history(client_ids: list[int], *, before: dt.date) -> pd.DataFrame:
     for chunk in chunks(client_ids):
         params: Params = {
             "succeeded": RunStatus.SUCCEEDED.value,
-            "full": RunKind.FULL.value,
+            "holds": True,
             "last": before.isoformat(),
         }
         scope = in_clause("s.client_id", chunk, params)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crm.choices import SalesType
-from segmentation.choices import LifecycleStatus, RunKind, RunStatus
+from segmentation.choices import LifecycleStatus, RunStatus
 from segmentation.conf import MetricSettings
 from segmentation.engine.db import Kind, Params, chunks, in_clause, read_frame, table
 from segmentation.models import ClientMetricSnapshot, MetricRun
@@ -23,7 +23,7 @@ WHERE r.status = %(succeeded)s AND r.as_of >= %(first)s AND r.as_of <= %(last)s
   AND s.status IN (%(sleeping)s, %(lost)s)
   AND r.id = (
       SELECT MAX(r2.id) FROM {run} r2
-      WHERE r2.status = %(succeeded)s AND r2.kind = %(full)s AND r2.as_of = r.as_of
+      WHERE r2.status = %(succeeded)s AND r2.holds_rows = %(holds)s AND r2.as_of = r.as_of
   )
   {{scope}}
 """
@@ -37,7 +37,7 @@ def lapsed_recently(
     sql = PRIOR_STATUS_SQL.format(snapshot=table(ClientMetricSnapshot), run=table(MetricRun))
     params: Params = {
         "succeeded": RunStatus.SUCCEEDED.value,
-        "full": RunKind.FULL.value,
+        "holds": True,
         "first": (as_of - dt.timedelta(days=lookback_days)).isoformat(),
         "last": (as_of - dt.timedelta(days=1)).isoformat(),
         "sleeping": LifecycleStatus.SLEEPING.value,

@@ -17,7 +17,7 @@ class MetricRunQuerySet(models.QuerySet["MetricRun"]):
         An incremental run stores no rows of its own; it brings its base run's
         rows up to date (see ``MetricRun.rows_run_id``).
         """
-        return self.filter(status=RunStatus.SUCCEEDED, kind=RunKind.FULL)
+        return self.filter(status=RunStatus.SUCCEEDED, holds_rows=True)
 
 
 class MetricRun(models.Model):
@@ -39,8 +39,9 @@ class MetricRun(models.Model):
     base_run = models.ForeignKey(
         "self",
         verbose_name=_("base run"),
-        # The incremental run's entry goes with the rows it brought up to date.
-        on_delete=models.CASCADE,
+        # Pruning deletes an incremental run with the rows it brought up to date
+        # (services.metric_runs_prune); one holding rows of its own stays.
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
@@ -76,6 +77,14 @@ class MetricRun(models.Model):
         default=False,
         help_text=_("Runs as of a month's last day are kept when old daily runs are pruned."),
     )
+    holds_rows = models.BooleanField(
+        _("holds its rows"),
+        default=True,
+        help_text=_(
+            "Off for an incremental run that rewrote its clients' rows in its base run "
+            "instead of storing rows of its own."
+        ),
+    )
     potential_threshold = models.DecimalField(
         _("potential threshold used"), max_digits=18, decimal_places=2, null=True, blank=True
     )
@@ -100,9 +109,10 @@ class MetricRun(models.Model):
         recomputed: copying the other 50 000 clients' rows under a new run
         id cost more than the whole recompute. Its results are therefore read
         under the base run's id; the base run's counts say which run last
-        brought them up to date (``updated_by_run``).
+        brought them up to date (``updated_by_run``). Incremental runs stored
+        before this way of working hold full copies (``holds_rows``).
         """
-        return self.base_run_id if self.kind == RunKind.INCREMENTAL else self.pk
+        return self.pk if self.holds_rows else self.base_run_id
 
 
 class MetricLock(models.Model):

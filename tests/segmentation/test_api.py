@@ -85,6 +85,7 @@ def test_metric_runs_for_heads_and_admins_only(
         1,
     )
     assert first["counts"]["clients"] == 5 and first["clients_recomputed"] is None
+    assert (first["base_run"], first["holds_rows"]) == (None, True)
     detail = as_user(admin_olga).get(f"/api/v1/metric-runs/{base['run'].pk}/")
     assert detail.json()["id"] == base["run"].pk
     filtered = results(as_user(head_gleb).get("/api/v1/metric-runs/?as_of=2026-05-31"))

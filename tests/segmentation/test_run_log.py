@@ -99,6 +99,8 @@ def test_a_full_run_and_the_incremental_run_that_updated_it_link_to_each_other(
     assert "Rows updated in run" in step_page and "Rows last updated by" not in step_page
     assert f'href="{reverse("segmentation:run_detail", args=[full.pk])}"' in step_page
     assert "1 recomputed" in http.get(RUNS).content.decode()
+    api = http.get(f"/api/v1/metric-runs/{incremental.pk}/").json()
+    assert (api["base_run"], api["holds_rows"], api["clients_recomputed"]) == (full.pk, False, 1)
 
 
 def test_recompute_now_queues_the_full_run_as_of_yesterday(company, as_user, km_anna, head_vera):

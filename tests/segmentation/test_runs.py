@@ -200,6 +200,34 @@ def test_an_incremental_run_counts_the_rows_it_leaves_in_the_full_run():
     assert snap(full, clients[0]).abc == "A"
 
 
+def test_an_incremental_run_stored_with_rows_of_its_own_is_read_as_such():
+    """Incremental runs stored before they rewrote their base run hold full copies."""
+    clients = small_base()
+    full = run()
+    older = MetricRun.objects.create(
+        as_of=D,
+        kind="incremental",
+        trigger="import",
+        status="succeeded",
+        base_run=full,
+        rule_set=full.rule_set,
+        client_ids=[clients[0].pk],
+        holds_rows=True,
+    )
+    for row in ClientMetricSnapshot.objects.filter(run=full):
+        row.pk, row.run = None, older
+        row.save()
+    assert older.rows_run_id == older.pk
+    assert selectors.run_for_as_of(D) == older == selectors.latest_successful_run()
+    line(clients[0], day(-1), 1000)
+    newer = run(client_ids=[clients[0].pk])
+    assert (newer.base_run, newer.holds_rows, newer.rows_run_id) == (older, False, older.pk)
+    assert snap(newer, clients[0]).revenue_12m == Decimal(10 + 1000)
+    assert snap(full, clients[0]).revenue_12m == Decimal(10)  # the full run's own row
+    assert metric_runs_prune(today=D) == 1  # the full run, replaced by the older copy
+    assert set(MetricRun.objects.values_list("pk", flat=True)) == {older.pk, newer.pk}
+
+
 def test_a_failed_incremental_run_leaves_the_full_run_s_rows_as_they_were(monkeypatch):
     clients = small_base()
     full = run()
