@@ -185,7 +185,6 @@ def _record_update(base: MetricRun, *, by: MetricRun) -> None:
         **(base.counts or {}),
         **{key: by.counts[key] for key in COUNTED_ON_ROWS if key in by.counts},
         "updated_by_run": by.pk,
-        "updated_at": (by.finished_at or timezone.now()).isoformat(),
         "aggregates_pending": True,
     }
     base.save(update_fields=["counts"])

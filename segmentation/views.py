@@ -10,7 +10,6 @@ its counts are base-wide.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -159,14 +158,6 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _moment(value: object) -> dt.datetime | None:
-    """A moment stored as ISO text in a run's counts, or None."""
-    try:
-        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 @login_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     _head(request)
@@ -176,7 +167,8 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "duration": duration_text(run.duration_ms) if run.finished_at else "",
         "recomputed_clients": len(run.client_ids or []),
         "timings": sorted((run.counts.get("timings_ms") or {}).items()),
-        "updated_at": _moment(run.counts.get("updated_at")),
+        # The incremental run that last rewrote this run's rows (its finish is when).
+        "updated_by": MetricRun.objects.filter(pk=run.counts.get("updated_by_run") or 0).first(),
     }
     return render(request, "segmentation/run_detail.html", context)
 
