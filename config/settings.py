@@ -225,6 +225,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A head's home page keeps its per-owner counts in the cache (crm.selectors.
+# book_counts). Every process must see the same cache for a change to reach
+# them all, so it is on only with Redis.
+BOOK_COUNTS_CACHE = env.bool("BOOK_COUNTS_CACHE", default=bool(REDIS_URL))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None

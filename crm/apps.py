@@ -12,7 +12,7 @@ class CrmConfig(AppConfig):
 
         from config.sqlite import unicode_like
         from crm import signals
-        from crm.models import Activity
+        from crm.models import Activity, Client, Task, WalletEstimate
 
         connection_created.connect(unicode_like, dispatch_uid="clientbase_unicode_like")
         pre_save.connect(signals.activity_saving, sender=Activity, dispatch_uid="activity_saving")
@@ -20,3 +20,14 @@ class CrmConfig(AppConfig):
         post_delete.connect(
             signals.activity_deleted, sender=Activity, dispatch_uid="activity_deleted"
         )
+        pre_save.connect(signals.client_saving, sender=Client, dispatch_uid="client_saving")
+        post_save.connect(signals.client_changed, sender=Client, dispatch_uid="client_saved")
+        post_delete.connect(signals.client_changed, sender=Client, dispatch_uid="client_deleted")
+        for model in (Task, WalletEstimate):
+            name = model._meta.model_name
+            post_save.connect(
+                signals.client_work_changed, sender=model, dispatch_uid=f"{name}_saved"
+            )
+            post_delete.connect(
+                signals.client_work_changed, sender=model, dispatch_uid=f"{name}_deleted"
+            )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from crm import selectors
 from crm.forms_deals import DealMoveForm
-from crm.selectors import day
+from crm.selectors import book_counts, day
 from crm.views import _user
 
 FULL_LIST_PER_PAGE = 50
@@ -91,15 +91,34 @@ def home(request: HttpRequest) -> HttpResponse:
 
     team = day.team_of(user=user) if scope == day.SCOPE_TEAM else None
     book = selectors.own_book_counts(user=user)
-    sections = day.my_day(user=user, scope=scope, today=today, team=team)
+    basis = day.day_basis()
+    # A head's counts over everything they see, per owner and mostly from the cache.
+    counts = (
+        book_counts.head_counts(user=user, run=basis.run, today=today, norms=basis.norms)
+        if user.is_head
+        else None
+    )
+    sections = day.my_day(
+        user=user,
+        scope=scope,
+        today=today,
+        team=team,
+        basis=basis,
+        counts=counts.sections() if counts and scope == day.SCOPE_TEAM else None,
+    )
     context.update(
         sections=sections,
         editable_ids=_editable_ids(user, scope, list(sections.values()), team),
-        panels=selectors.home_panels_for(user=user, book=book),
+        panels=selectors.home_panels_for(
+            user=user, book=book, drafts=counts.total.drafts if counts else None
+        ),
         my_clients_count=book["total"],
     )
     if user.is_head:
-        books = selectors.team_books(user=user)
+        per_owner = (
+            {owner_id: c.clients for owner_id, c in counts.by_owner.items()} if counts else None
+        )
+        books = selectors.team_books(user=user, per_owner=per_owner)
         context.update(visible_clients_count=books.total, book_sizes=books.biggest)
         if scope == day.SCOPE_TEAM:
             context["recent_activities"] = list(selectors.activities_recent_for(user=user, limit=8))

@@ -15,7 +15,6 @@ from django.db.models import (
     CharField,
     DateField,
     DateTimeField,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -243,14 +242,20 @@ def sleeping_and_lost(
     )
 
 
-def draft_wallet_exists() -> Exists:
-    """Whether the row's client has a wallet estimate waiting for a head's review."""
+def draft_wallet_exists() -> Coalesce:
+    """Whether the row's client has a wallet estimate waiting for a head's review.
+
+    A scalar subquery, not EXISTS: PostgreSQL hashes an EXISTS over every
+    draft of the base before the list's first ten rows are read; this one
+    looks the shown rows up by their client.
+    """
     drafts = WalletEstimate.objects.filter(
         client_id=OuterRef("client_id"),
         kind=EstimateKind.WALLET,
         status=EstimateStatus.DRAFT,
     )
-    return Exists(drafts)
+    found = Subquery(drafts.values(flag=Value(True))[:1], output_field=BooleanField())
+    return Coalesce(found, Value(False), output_field=BooleanField())
 
 
 def unrated_clients(

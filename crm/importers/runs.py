@@ -21,6 +21,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
 from crm.models import Client, ImportRun
+from crm.selectors import book_counts
 
 from . import progress
 from .parsing import RowError
@@ -231,6 +232,7 @@ def _execute(context: ImportContext, prepare: Preparer, run: ImportRun) -> None:
         progress.Reporter(run.pk).report(progress.WRITING, plan.rows_read, None, force=True)
         with transaction.atomic():
             plan.write()
+            book_counts.forget_all()  # owners, estimates and clients may all have changed
     run.created, run.updated, run.unchanged = plan.created, plan.updated, plan.unchanged
     run.status = ImportRun.Status.PARTIAL if plan.errors else ImportRun.Status.SUCCEEDED
 

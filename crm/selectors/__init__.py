@@ -96,20 +96,25 @@ class TeamBooks:
     biggest: list[User]  # each with ``clients_count``
 
 
-def team_books(*, user: User, limit: int = 15) -> TeamBooks:
+def team_books(
+    *, user: User, limit: int = 15, per_owner: dict[int | None, int] | None = None
+) -> TeamBooks:
     """For a head's home page: the visible clients per owner, in one pass over them.
 
     The total is the sum of the books, so the page does not count the
-    clients a second time.
+    clients a second time. ``per_owner``: those counts, when the caller has
+    them (crm.selectors.book_counts).
     """
-    per_owner = dict(
-        clients_visible_to(user=user)
-        .order_by()
-        .values("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
-    )
-    owners = User.objects.in_bulk(list(per_owner))
+    if per_owner is None:
+        per_owner = dict(
+            clients_visible_to(user=user)
+            .order_by()
+            .values("owner_id")
+            .annotate(n=Count("id"))
+            .values_list("owner_id", "n")
+        )
+    per_owner = {owner_id: n for owner_id, n in per_owner.items() if n}
+    owners = User.objects.in_bulk([owner_id for owner_id in per_owner if owner_id is not None])
     biggest = sorted(owners.values(), key=lambda owner: (-per_owner[owner.pk], owner.last_name))
     for owner in biggest[:limit]:
         owner.clients_count = per_owner[owner.pk]  # type: ignore[attr-defined]
@@ -140,10 +145,13 @@ def own_book_counts(*, user: User) -> dict[str, int]:
     return {key: int(value or 0) for key, value in counts.items()}
 
 
-def home_panels_for(*, user: User, book: dict[str, int] | None = None) -> list[HomePanel]:
+def home_panels_for(
+    *, user: User, book: dict[str, int] | None = None, drafts: int | None = None
+) -> list[HomePanel]:
     """The first things each of the user's roles works on, one count per role.
 
-    ``book``: ``own_book_counts`` of the user, when the caller has read them.
+    ``book``: ``own_book_counts`` of the user, and ``drafts``: how many
+    estimates wait for a head, when the caller has read them.
     """
     from accounts.choices import Role
     from crm.models import Deal
@@ -204,7 +212,7 @@ def home_panels_for(*, user: User, book: dict[str, int] | None = None) -> list[H
             HomePanel(
                 _("Estimates to verify"),
                 _("Managers tend to under-estimate the wallet."),
-                estimates_to_verify(user=user).count(),
+                estimates_to_verify(user=user).count() if drafts is None else drafts,
                 reverse("crm:estimates_to_verify"),
             )
         )

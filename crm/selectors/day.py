@@ -39,7 +39,7 @@ from crm.models import Client, ClientGrant, Deal, Task
 from crm.selectors.deals import deals_closing
 from segmentation import selectors as work_lists
 from segmentation.choices import LifecycleStatus
-from segmentation.models import ClientMetricSnapshot
+from segmentation.models import ClientMetricSnapshot, MetricRun
 from segmentation.models.snapshots import lapse_order
 
 # Rows a section shows on the home page; "show all" leads to the full list.
@@ -52,6 +52,8 @@ REACTIVATION_PAUSE_DAYS = 30
 SCOPE_MINE = "mine"
 SCOPE_TEAM = "team"
 SECTIONS = ("overdue", "tasks", "reactivation", "attempted", "unrated", "deals")
+# The sections read from the latest metric run.
+RUN_SECTIONS = ("overdue", "reactivation", "attempted", "unrated")
 
 
 @dataclass
@@ -66,6 +68,20 @@ class Section:
     @property
     def more(self) -> bool:
         return self.count > len(self.rows)
+
+
+@dataclass(frozen=True)
+class DayBasis:
+    """What the run-based sections are read from: the latest good run, the service standards."""
+
+    run: MetricRun | None
+    norms: dict[str, int]
+
+
+def day_basis() -> DayBasis:
+    run = work_lists.latest_successful_run()
+    # The service standards are read only when there is a run to apply them to.
+    return DayBasis(run=run, norms=work_lists.touch_norms() if run is not None else {})
 
 
 def _section(key: str, rows: QuerySet[Any], *, count: int | None = None) -> Section:
@@ -110,7 +126,9 @@ BOOK_ROW_FIELDS = (
 )
 
 
-def snapshot_rows(*, user: User, scope: str) -> QuerySet[ClientMetricSnapshot]:
+def snapshot_rows(
+    *, user: User, scope: str, basis: DayBasis | None = None
+) -> QuerySet[ClientMetricSnapshot]:
     """The latest good run's rows the lists choose from: the user's own book, or
     (a head's team scope) everything the head sees.
 
@@ -118,11 +136,11 @@ def snapshot_rows(*, user: User, scope: str) -> QuerySet[ClientMetricSnapshot]:
     it shows no owner or team column, so no joins to users and teams (with the
     book's small row estimate PostgreSQL would nest a scan of all users).
     """
-    if scope == SCOPE_TEAM and user.is_head:
-        return work_lists.snapshots_for(user)
-    run = work_lists.latest_successful_run()
+    run = work_lists.latest_successful_run() if basis is None else basis.run
     if run is None:
         return ClientMetricSnapshot.objects.none()
+    if scope == SCOPE_TEAM and user.is_head:
+        return work_lists.snapshots_for(user, run=run)
     return (
         ClientMetricSnapshot.objects.filter(
             run=run, client_id__in=_book_ids(user=user), client__merged_into__isnull=True
@@ -219,34 +237,33 @@ def unrated(
     return work_lists.unrated_clients(user, rows=rows)
 
 
+def section_count_expressions(*, norms: dict[str, int], today: dt.date) -> dict[str, Count]:
+    """The counts of the run-based sections, as aggregates over snapshot rows annotated
+    with ``last_touch_at``: the lists' own conditions (the overdue rule, the lapsed
+    clients split by a recent attempt, the unrated clients)."""
+    lapsed = work_lists.LAPSED
+    return {
+        "overdue": Count(
+            "id", filter=Q(segment__in=list(norms)) & work_lists.overdue_condition(norms, today)
+        ),
+        "reactivation": Count("id", filter=lapsed & _not_waiting()),
+        "attempted": Count("id", filter=lapsed & _waiting()),
+        "unrated": Count("id", filter=work_lists.UNRATED),
+    }
+
+
 def section_counts(
     *, rows: QuerySet[ClientMetricSnapshot], today: dt.date, norms: dict[str, int]
 ) -> dict[str, int]:
-    """How many rows each run-based section has, in one pass over ``rows``.
-
-    The conditions are the lists' own: the overdue rule, the lapsed clients
-    split by a recent attempt, the unrated clients.
-    """
+    """How many rows each run-based section has, in one pass over ``rows``."""
     if rows.query.is_empty():  # no run yet
-        return dict.fromkeys(("overdue", "reactivation", "attempted", "unrated"), 0)
-    lapsed = work_lists.LAPSED
+        return dict.fromkeys(RUN_SECTIONS, 0)
     counts = (
         rows.order_by()
         .annotate(last_touch_at=work_lists.last_touch_subquery(today))
-        .aggregate(
-            overdue=Count(
-                "id",
-                filter=Q(segment__in=list(norms)) & work_lists.overdue_condition(norms, today),
-            ),
-            reactivation=Count("id", filter=lapsed & _not_waiting()),
-            attempted=Count("id", filter=lapsed & _waiting()),
-            unrated=Count("id", filter=work_lists.UNRATED),
-        )
+        .aggregate(**section_count_expressions(norms=norms, today=today))
     )
     return {key: int(value or 0) for key, value in counts.items()}
-
-
-RUN_SECTIONS = ("overdue", "reactivation", "attempted", "unrated")
 
 
 def book_sections(
@@ -427,22 +444,27 @@ def my_day(
     scope: str,
     today: dt.date | None = None,
     team: QuerySet[User] | None = None,
+    basis: DayBasis | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, Section]:
     """Every section of the home page, in a fixed number of queries.
 
     The run-based sections take their counts from one aggregate over the same
-    rows; each then reads only the rows it shows. ``team`` (a head's people)
-    may be given when the caller has it. Without a metric run the
-    segmentation lists are empty (and cost nothing).
+    rows (or from ``counts``, a head's counts the caller has read already:
+    crm.selectors.book_counts); each then reads only the rows it shows.
+    ``team`` (a head's people) and ``basis`` may be given when the caller has
+    them. Without a metric run the segmentation lists are empty (and cost
+    nothing).
     """
     today = today or timezone.localdate()
-    rows = snapshot_rows(user=user, scope=scope)
-    # The service standards are read once, and only when there is a run to apply them to.
-    norms = {} if rows.query.is_empty() else work_lists.touch_norms()
+    basis = day_basis() if basis is None else basis
+    rows = snapshot_rows(user=user, scope=scope, basis=basis)
+    norms = basis.norms
     if scope == SCOPE_MINE:
         listed = book_sections(rows=rows, today=today, norms=norms)
     else:
-        counts = section_counts(rows=rows, today=today, norms=norms)
+        if counts is None:
+            counts = section_counts(rows=rows, today=today, norms=norms)
         overdue = overdue_touches(user=user, scope=scope, today=today, rows=rows, norms=norms)
         lapsed = sleeping_and_lost(user=user, scope=scope, rows=rows)
         listed = {

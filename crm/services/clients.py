@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.selectors import assignable_owners_for, client_can_edit, clients_visible_to
 from crm.choices import OwnershipChangeKind
 from crm.models import Client, Contact, OwnershipChange
+from crm.selectors import book_counts
 
 # Fields of the card a client form or API call may change. The owner is not
 # among them: it changes only through a reassignment or a handoff.
@@ -223,6 +224,7 @@ def clients_transfer_book(
         default_user=acting_user,
         default_change_reason=note or _("Book transfer"),
     )
+    book_counts.forget_owners([from_user.pk, to_user.pk])  # a bulk update sends no signals
     OwnershipChange.objects.bulk_create(
         [
             OwnershipChange(

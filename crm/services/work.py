@@ -23,6 +23,7 @@ from accounts.selectors import client_can_edit, clients_visible_to
 from crm import selectors
 from crm.choices import ActivityPurpose, Initiator, SalesType, TaskKind, TaskStatus
 from crm.models import Activity, Client, Contact, Task
+from crm.selectors import book_counts
 
 # A touch is a fact: one logged "in the future" is a typo, but clocks of
 # phones and servers differ by a few minutes.
@@ -71,6 +72,9 @@ def clients_last_touch_refresh(*, client_ids: Iterable[int] | None = None) -> in
         if not ids:
             return 0
         clients = clients.filter(pk__in=ids)
+        book_counts.forget_clients(ids)
+    else:
+        book_counts.forget_all()
     newest = (
         Activity.objects.filter(client_id=models.OuterRef("pk"))
         .order_by("-occurred_at")

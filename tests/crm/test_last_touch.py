@@ -11,13 +11,11 @@ from django.utils import timezone
 
 from crm import services
 from crm.models import Activity, Client
-from tests.crm.test_my_day import HOME, amount_rules, key_client, names, touch
+from tests.crm.day_data import HOME, key_client, names, touch
 from tests.factories import ClientFactory
 from tests.segmentation._data import run
 
 pytestmark = pytest.mark.django_db
-
-__all__ = ["amount_rules"]  # a fixture used here
 
 
 def stored(client: Client) -> dt.datetime | None:

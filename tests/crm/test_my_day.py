@@ -5,7 +5,6 @@ with its action one click away and a bounded number of queries."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -15,110 +14,11 @@ from crm.choices import ActivityPurpose, TaskKind, TaskStatus
 from crm.models import Activity, ClientGrant, Deal, Task
 from crm.selectors.day import SECTION_LIMIT
 from segmentation.models import SegmentRuleSet
-from segmentation.services import segment_rule_set_save
+from tests.crm.day_data import HOME, TODAY, ago, deal, key_client, lapsed, names, task
 from tests.factories import ClientFactory
-from tests.segmentation._data import line, run, wallet
+from tests.segmentation._data import run
 
 pytestmark = pytest.mark.django_db
-
-TODAY = timezone.localdate()
-HOME = reverse("home")
-
-
-def ago(days: int) -> dt.date:
-    return TODAY - dt.timedelta(days=days)
-
-
-def touch(client, days_ago: int) -> Activity:
-    noon = timezone.make_aware(dt.datetime.combine(ago(days_ago), dt.time(12)))
-    return Activity.objects.create(
-        client=client,
-        kind="call",
-        occurred_at=noon,
-        performed_by=client.owner,
-        entered_by=client.owner,
-        summary="touch",
-    )
-
-
-def key_client(owner, name, *, touched_days_ago: int | None = None):
-    """Segment A (wallet 2 M, revenue 300 k; the standard: a touch every 14 days)."""
-    client = ClientFactory(owner=owner, name=name)
-    wallet(client, 2_000_000, year=TODAY.year)
-    line(client, ago(10), 300_000)
-    if touched_days_ago is not None:
-        touch(client, touched_days_ago)
-    return client
-
-
-def lapsed(owner, name, days: int, amount: int = 500):
-    """One order ``days`` ago: sleeping after 90 days, lost after 365 (no wallet: unrated)."""
-    client = ClientFactory(owner=owner, name=name)
-    line(client, ago(days), amount)
-    return client
-
-
-def task(user, title, due, **kw):
-    return Task.objects.create(
-        title=title, due_on=due, assignee=user, created_by=kw.pop("created_by", user), **kw
-    )
-
-
-def deal(client, title, close_on, stage="proposal", **kw):
-    return Deal.objects.create(
-        client=client,
-        owner=client.owner,
-        kind="new_business",
-        title=title,
-        stage=stage,
-        amount=Decimal(kw.pop("amount", 1000)),
-        expected_close_on=close_on,
-        **kw,
-    )
-
-
-@pytest.fixture
-def amount_rules(head_vera):
-    """Wallet ≥ 1 M is high potential, so a segment follows from wallet and revenue."""
-    return segment_rule_set_save(
-        changes={"potential_mode": "amount", "potential_value": Decimal(1_000_000)},
-        acting_user=head_vera,
-        comment="fixed threshold for tests",
-    )
-
-
-@pytest.fixture
-def day_data(company, amount_rules, km_anna, km_boris, outsider):
-    c = {
-        "overdue": key_client(km_anna, "Key, touched 20 days ago", touched_days_ago=20),
-        "fresh": key_client(km_anna, "Key, touched 5 days ago", touched_days_ago=5),
-        "sleeping": lapsed(km_anna, "Sleeping 100 days", 100),
-        "lost": lapsed(km_anna, "Lost 400 days", 400),
-        "unrated": lapsed(km_anna, "Unrated buyer", 5, amount=5000),
-        "granted": lapsed(km_boris, "Boris's, granted to Anna", 110),
-        "read_only": lapsed(outsider, "Outsider's, read by Anna", 120),
-        "boris": lapsed(km_boris, "Boris's sleeping", 130),
-    }
-    ClientGrant.objects.create(client=c["granted"], user=km_anna, reason="co_owner", level="edit")
-    ClientGrant.objects.create(client=c["read_only"], user=km_anna, reason="support", level="read")
-    task(km_anna, "Call back today", TODAY, client=c["fresh"])
-    task(km_anna, "Send the contract (late)", ago(2), client=c["overdue"])
-    task(km_anna, "Next week", TODAY + dt.timedelta(days=7))
-    task(km_anna, "Done already", ago(1), status=TaskStatus.DONE)
-    task(km_boris, "Boris's task", TODAY)
-    month_start = TODAY.replace(day=1)
-    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-    deal(c["fresh"], "Closes this month", month_start, amount=2_500_000)
-    deal(c["overdue"], "Should have closed", month_start - dt.timedelta(days=5))
-    deal(c["fresh"], "Next month", next_month)
-    deal(c["fresh"], "Won already", month_start, stage="won", closed_on=TODAY)
-    deal(c["boris"], "Boris's deal", month_start)
-    run(TODAY)
-    return c
-
-
-def names(section) -> list[str]:
-    return [row.client.name for row in section.rows]
 
 
 def test_a_manager_sees_the_lists_of_her_own_book(day_data, as_user, km_anna):
