@@ -44,7 +44,7 @@ from segmentation import selectors as work_lists
 from segmentation.models import ClientMetricSnapshot, MetricRun
 
 ENTRY_SECONDS = 600
-_PREFIX = "book-counts"
+_PREFIX = "book-counts:1"  # the number changes with the layout of an entry
 _EPOCH_KEY = f"{_PREFIX}:epoch"
 
 
