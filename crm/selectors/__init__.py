@@ -114,7 +114,16 @@ def team_books(
             .values_list("owner_id", "n")
         )
     per_owner = {owner_id: n for owner_id, n in per_owner.items() if n}
-    owners = User.objects.in_bulk([owner_id for owner_id in per_owner if owner_id is not None])
+    # Only the owners of books big enough to be shown (ties at the limit go by name).
+    sizes = sorted((n for owner_id, n in per_owner.items() if owner_id is not None), reverse=True)
+    smallest_shown = sizes[limit - 1] if len(sizes) >= limit else 0
+    owners = User.objects.in_bulk(
+        [
+            owner_id
+            for owner_id, n in per_owner.items()
+            if owner_id is not None and n >= smallest_shown
+        ]
+    )
     biggest = sorted(owners.values(), key=lambda owner: (-per_owner[owner.pk], owner.last_name))
     for owner in biggest[:limit]:
         owner.clients_count = per_owner[owner.pk]  # type: ignore[attr-defined]

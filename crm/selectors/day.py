@@ -86,16 +86,15 @@ def day_basis() -> DayBasis:
 
 def _section(key: str, rows: QuerySet[Any], *, count: int | None = None) -> Section:
     """The first SECTION_LIMIT rows, and the count: ``count`` when known already
-    (no query at all when it is zero), else a query only when there are more
-    rows than shown."""
+    (no query at all when it is zero), else counted in the same query (a
+    window over the list: these lists are sorted in full anyway)."""
     if count == 0:
         return Section(key=key, rows=[], count=0)
-    listed = list(rows[: SECTION_LIMIT + (0 if count is not None else 1)])
     if count is not None:
+        listed = list(rows[:SECTION_LIMIT])
         return Section(key=key, rows=listed, count=max(count, len(listed)))
-    if len(listed) <= SECTION_LIMIT:
-        return Section(key=key, rows=listed, count=len(listed))
-    return Section(key=key, rows=listed[:SECTION_LIMIT], count=rows.count())
+    listed = list(rows.annotate(listed_in_all=Window(Count("pk")))[:SECTION_LIMIT])
+    return Section(key=key, rows=listed, count=listed[0].listed_in_all if listed else 0)
 
 
 def _book_ids(*, user: User) -> QuerySet[Any]:
@@ -126,6 +125,10 @@ BOOK_ROW_FIELDS = (
 )
 
 
+# A head's lists add the owner's name.
+TEAM_ROW_FIELDS = ("owner__first_name", "owner__last_name", "owner__email")
+
+
 def snapshot_rows(
     *, user: User, scope: str, basis: DayBasis | None = None
 ) -> QuerySet[ClientMetricSnapshot]:
@@ -140,7 +143,12 @@ def snapshot_rows(
     if run is None:
         return ClientMetricSnapshot.objects.none()
     if scope == SCOPE_TEAM and user.is_head:
-        return work_lists.snapshots_for(user, run=run)
+        return (
+            work_lists.snapshots_for(user, run=run)
+            .select_related(None)
+            .select_related("client", "owner")
+            .only(*BOOK_ROW_FIELDS, *TEAM_ROW_FIELDS)
+        )
     return (
         ClientMetricSnapshot.objects.filter(
             run=run, client_id__in=_book_ids(user=user), client__merged_into__isnull=True
