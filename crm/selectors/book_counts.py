@@ -17,9 +17,10 @@ counted again only for the owners whose clients changed:
 - an entry lives ``ENTRY_SECONDS`` at most. That bounds the one change no
   write announces: a reactivation attempt leaving its pause as time passes.
 
-The clients a head sees through grants outside the teams are few; they are
-counted on every visit. An administrator's view, and a site without a
-shared cache (``settings.BOOK_COUNTS_CACHE`` off), count everything live.
+An administrator's counts are every user's. The clients a head sees through
+grants outside the teams are few; they are counted on every visit. A site
+without a shared cache (``settings.BOOK_COUNTS_CACHE`` off) counts
+everything on every visit.
 """
 
 from __future__ import annotations
@@ -89,14 +90,16 @@ def enabled() -> bool:
 def head_counts(
     *, user: User, run: MetricRun | None, today: dt.date, norms: dict[str, int]
 ) -> HeadCounts | None:
-    """The counts of everything a head sees, per owner; None for a user who heads no team
-    (an administrator sees the whole base, unowned clients too: the caller counts live).
+    """The counts of everything a head (or an administrator) sees, per owner; None for a
+    user who heads no team.
 
     ``run``: the latest good metric run (None: no run yet, no list counts);
     ``norms``: the service standards (days between touches per segment).
     """
-    if user.is_admin:
-        return None
+    if user.is_admin:  # every live client: every user's book
+        everyone = User.objects.order_by("pk").values_list("pk", flat=True)
+        by_owner = _owner_counts(everyone, run=run, today=today, norms=norms)
+        return HeadCounts(by_owner=by_owner, total=sum(by_owner.values(), BookCounts()))
     team_ids = teams_headed_by(user=user)
     if not team_ids:
         return None

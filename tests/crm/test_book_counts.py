@@ -185,3 +185,23 @@ def test_without_the_cache_every_visit_counts(day_data, as_user, head_gleb):
                 figures = shown(http)
             assert sum("GROUP BY" in q["sql"] for q in queries.captured_queries) == 3
             assert figures == expected(head_gleb)
+
+
+def test_an_administrator_counts_every_book(
+    day_data, as_user, admin_olga, km_anna, outsider, django_capture_on_commit_callbacks
+):
+    http = as_user(admin_olga)
+    before = shown(http)
+    assert before == expected(admin_olga)
+    assert before["clients"] == len(day_data)  # the outsider's clients too
+    with django_capture_on_commit_callbacks(execute=True):
+        touch(day_data["overdue"], 0)
+        clients_transfer_book(from_user=outsider, to_user=km_anna, acting_user=admin_olga)
+    after = shown(http)
+    assert after == expected(admin_olga)
+    assert after["overdue"] == before["overdue"] - 1
+    from django.db import connection
+
+    with CaptureQueriesContext(connection) as queries:
+        assert shown(http) == after
+    assert not any("GROUP BY" in q["sql"] for q in queries.captured_queries)  # from the cache
