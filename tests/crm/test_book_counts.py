@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -155,8 +156,6 @@ def test_a_heads_counts_follow_every_change(
 def test_an_unchanged_owner_is_not_counted_again(
     day_data, as_user, head_gleb, km_anna, django_capture_on_commit_callbacks
 ):
-    from django.db import connection
-
     http = as_user(head_gleb)
 
     def visit() -> list[str]:
@@ -176,8 +175,6 @@ def test_an_unchanged_owner_is_not_counted_again(
 
 
 def test_without_the_cache_every_visit_counts(day_data, as_user, head_gleb):
-    from django.db import connection
-
     http = as_user(head_gleb)
     with override_settings(BOOK_COUNTS_CACHE=False):
         for _ in range(2):
@@ -200,8 +197,6 @@ def test_an_administrator_counts_every_book(
     after = shown(http)
     assert after == expected(admin_olga)
     assert after["overdue"] == before["overdue"] - 1
-    from django.db import connection
-
     with CaptureQueriesContext(connection) as queries:
         assert shown(http) == after
     assert not any("GROUP BY" in q["sql"] for q in queries.captured_queries)  # from the cache
