@@ -253,7 +253,7 @@ def draft_wallet_exists() -> Coalesce:
         client_id=OuterRef("client_id"),
         kind=EstimateKind.WALLET,
         status=EstimateStatus.DRAFT,
-    )
+    ).order_by()
     found = Subquery(drafts.values(flag=Value(True))[:1], output_field=BooleanField())
     return Coalesce(found, Value(False), output_field=BooleanField())
 

@@ -340,7 +340,7 @@ def book_sections(
         if on_unrated:  # the biggest buyers first
             entries["unrated"].append(((-revenue, name_rank), pk))
     shown = {key: [pk for _, pk in sorted(found)[:SECTION_LIMIT]] for key, found in entries.items()}
-    by_pk = _shown_rows(rows, [pk for pks in shown.values() for pk in pks], today, norms)
+    by_pk = _shown_rows([pk for pks in shown.values() for pk in pks], today, norms)
     return {
         key: Section(key=key, rows=[by_pk[pk] for pk in shown[key]], count=len(entries[key]))
         for key in RUN_SECTIONS
@@ -353,14 +353,19 @@ def _last(days: int | None) -> float:
 
 
 def _shown_rows(
-    rows: QuerySet[ClientMetricSnapshot], pks: list[int], today: dt.date, norms: dict[str, int]
+    pks: list[int], today: dt.date, norms: dict[str, int]
 ) -> dict[int, ClientMetricSnapshot]:
-    """The rows the sections show, with what each list's rows carry."""
+    """The rows the sections show, with what each list's rows carry.
+
+    ``pks`` were read from the book's rows: looked up by key alone, without
+    the book's condition (PostgreSQL would scan the book again for each row).
+    """
     if not pks:
         return {}
     shown = (
-        rows.filter(pk__in=pks)
-        .order_by()
+        ClientMetricSnapshot.objects.filter(pk__in=pks)
+        .select_related("client")
+        .only(*BOOK_ROW_FIELDS)
         .annotate(
             last_touch_at=work_lists.last_touch_subquery(today),
             max_days_between_touches=work_lists.norm_of_segment(norms),
