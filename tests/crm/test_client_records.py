@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -287,9 +289,16 @@ def test_money_is_formatted_for_the_locale():
 
     with translation.override("en"):
         assert money("1234567.5") == "1,234,568\u00a0₽"
+        assert money(Decimal("-9876543.215"), 2) == "-9,876,543.22\u00a0₽"
+        assert money(-0.4) == "0\u00a0₽"  # never "-0"
+        assert money(999) == "999\u00a0₽"
     with translation.override("ru"):
         assert money("1234567.5") == "1\u00a0234\u00a0568\u00a0₽"
+        assert money(Decimal("-9876543.215"), 2) == "-9\u00a0876\u00a0543,22\u00a0₽"
+        assert money(1000.05, 1) == "1\u00a0000,1\u00a0₽"
     assert money(None) == "—"
+    assert money(Decimal("NaN")) == "—"
+    assert money("n/a") == "n/a"
 
 
 def test_home_page_shows_the_panels_of_each_role(
