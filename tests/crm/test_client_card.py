@@ -206,7 +206,14 @@ def test_chart_series_are_monthly_sums_by_group_with_returns(
     assert len(data["labels"]) == CHART_MONTHS
     assert [Decimal(v) for v in data["datasets"][0]["data"]] == expected_fasteners
     assert "vendor/chartjs/chart.umd.js" in body and "cdn" not in body.lower()
-    assert "<table" in body.split('id="revenue-chart"', 1)[1]  # the table fallback
+    # The table form: a row per month (a cell per group, then the total), and the totals.
+    table = body.split('id="revenue-chart"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", table, re.S)
+    cells = [re.findall(r'<td class="num">(.*?)</td>', row) for _month, row in rows]
+    assert [month for month, _row in rows[:-1]] == data["labels"]
+    assert cells[-2] == ["1,300\u00a0₽", "0\u00a0₽", "1,300\u00a0₽"]  # this month
+    assert cells[-3] == ["0\u00a0₽", "400\u00a0₽", "400\u00a0₽"]
+    assert cells[-1] == ["2,000\u00a0₽", "450\u00a0₽", "2,450\u00a0₽"]  # the totals
 
     api = as_user(km_anna).get(overview_api(anna_client)).json()["chart"]
     assert api["months"][0] == f"{month_start(CHART_MONTHS - 1):%Y-%m}"
