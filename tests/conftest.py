@@ -8,6 +8,8 @@ administrator; Petr is a client manager of another department (outsider).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client as HttpClient
 
@@ -118,6 +120,18 @@ def head_gleb(db):
 def head_vera(db):
     return UserFactory(
         email="vera@example.test", first_name="Vera", last_name="Stone", roles=[Role.HEAD]
+    )
+
+
+@pytest.fixture
+def amount_rules(head_vera):
+    """Wallet ≥ 1 M is high potential, so a segment follows from wallet and revenue."""
+    from segmentation.services import segment_rule_set_save
+
+    return segment_rule_set_save(
+        changes={"potential_mode": "amount", "potential_value": Decimal(1_000_000)},
+        acting_user=head_vera,
+        comment="fixed threshold for tests",
     )
 
 

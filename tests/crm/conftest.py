@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
 from crm.choices import TaskStatus
 from crm.models import ClientGrant
-from segmentation.services import segment_rule_set_save
 from tests.crm.day_data import TODAY, ago, deal, key_client, lapsed, task
 from tests.segmentation._data import run
-
-
-@pytest.fixture
-def amount_rules(head_vera):
-    """Wallet ≥ 1 M is high potential, so a segment follows from wallet and revenue."""
-    return segment_rule_set_save(
-        changes={"potential_mode": "amount", "potential_value": Decimal(1_000_000)},
-        acting_user=head_vera,
-        comment="fixed threshold for tests",
-    )
 
 
 @pytest.fixture

@@ -29,15 +29,6 @@ pytestmark = pytest.mark.django_db
 MAY_31 = dt.date(2026, 5, 31)
 
 
-@pytest.fixture
-def amount_rules(head_vera):
-    return segment_rule_set_save(
-        changes={"potential_mode": "amount", "potential_value": Decimal(1_000_000)},
-        acting_user=head_vera,
-        comment="fixed threshold for tests",
-    )
-
-
 def touch(client: Any, on: dt.date, *, contact: Contact | None = None, kind: str = "call"):
     noon = timezone.make_aware(dt.datetime.combine(on, dt.time(12)))
     return Activity.objects.create(
