@@ -184,6 +184,31 @@ def visible_clients_condition(
     return Q(**{f"{path}__in": clients_visible_to(user=user).values("pk")})
 
 
+def clients_editable_among(*, user: User, owners: dict[int, int | None]) -> set[int]:
+    """Of the given clients (``owners``: client id to its owner's id), those the user
+    may change, by the rule of ``client_can_edit``.
+
+    The owners decide for most rows without a query: one's own clients, and
+    for a head those of the people they head (``head_reach``, read once per
+    request). Only the rest are looked up among the user's edit grants.
+    """
+    if user.is_admin:
+        return set(owners)
+    team_ids = teams_headed_by(user=user)
+    people = set(head_reach(user=user, team_ids=team_ids).owners) if team_ids else {user.pk}
+    editable = {client_id for client_id, owner_id in owners.items() if owner_id in people}
+    rest = [client_id for client_id in owners if client_id not in editable]
+    if rest:
+        from crm.models import ClientGrant
+
+        editable.update(
+            ClientGrant.objects.active()
+            .filter(user=user, level="edit", client_id__in=rest)
+            .values_list("client_id", flat=True)
+        )
+    return editable
+
+
 def client_can_edit(*, user: User | AnonymousUser, client: Client) -> bool:
     """Edit rights: the owner, an edit grant, a head over the owner, an admin."""
     from crm.models import ClientGrant

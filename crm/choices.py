@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+import functools
+
 from django.db import models
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+
+def labels_of(choices: type[models.Choices]) -> dict[str, str]:
+    """Each value's label in the active language, translated once per language.
+
+    A page of rows asked ``get_FOO_display`` for each row's codes: hashing the
+    lazy labels of every choice translated them all, each time.
+    """
+    return _labels(choices, get_language())
+
+
+@functools.cache
+def _labels(choices: type[models.Choices], language: str | None) -> dict[str, str]:
+    return {str(value): str(label) for value, label in choices.choices}
 
 
 class SalesType(models.TextChoices):

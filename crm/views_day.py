@@ -15,13 +15,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.selectors import clients_editable_among
 from crm import selectors
 from crm.forms_deals import DealMoveForm
 from crm.selectors import book_counts, day
@@ -39,19 +39,17 @@ SECTION_TITLES = {
 }
 
 
-def _client_ids(rows: list[Any]) -> list[int]:
-    return [row.client_id for row in rows if getattr(row, "client_id", None)]
-
-
-def _editable_ids(
-    user: User, scope: str, sections: list[day.Section], team: QuerySet[User] | None = None
-) -> set[int] | None:
+def _editable_ids(user: User, scope: str, sections: list[day.Section]) -> set[int] | None:
     """Clients among the rows the user may change; None: all of them (their own book)."""
     if scope == day.SCOPE_MINE:
         return None
-    ids = [client_id for section in sections for client_id in _client_ids(section.rows)]
-    team = day.team_of(user=user) if team is None else team
-    return day.editable_client_ids(user=user, team=team, client_ids=ids)
+    owners = {
+        row.client_id: row.client.owner_id
+        for section in sections
+        for row in section.rows
+        if getattr(row, "client_id", None)
+    }
+    return clients_editable_among(user=user, owners=owners)
 
 
 @login_required
@@ -108,7 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     context.update(
         sections=sections,
-        editable_ids=_editable_ids(user, scope, list(sections.values()), team),
+        editable_ids=_editable_ids(user, scope, list(sections.values())),
         panels=selectors.home_panels_for(
             user=user, book=book, drafts=counts.total.drafts if counts else None
         ),

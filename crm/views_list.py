@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import SavedClientFilter, User
-from accounts.selectors import clients_visible_to
+from accounts.selectors import clients_editable_among, clients_visible_to
 from crm import exports
 from crm.filtersets import ClientFilterSet
 from crm.forms_list import BulkTaskForm, ColumnsForm, SavedFilterForm, SelectionForm
@@ -123,6 +123,15 @@ def _options(choices: Iterable[Any], selected: str | None) -> list[tuple[str, st
     return [(str(choice.pk), str(choice), str(choice.pk) == selected) for choice in choices]
 
 
+def _people_options(people: QuerySet[User], selected: str | None) -> list[tuple[str, str, bool]]:
+    """``_options`` of people, read as columns: a head's hundreds of owners as model
+    instances cost more than their query."""
+    return [
+        (str(pk), User.name_of(first, last, email), str(pk) == selected)
+        for pk, first, last, email in people.values_list("pk", "first_name", "last_name", "email")
+    ]
+
+
 def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict[str, Any]:
     user = _user(request)
     teams = rows_of.teams_for_list(user=user)
@@ -138,8 +147,8 @@ def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict
     page = Paginator(queryset, CLIENTS_PER_PAGE).get_page(params.get("page"))
     clients = list(page.object_list)
     columns = rows_of.columns_of(user=user)
-    editable = rows_of.editable_client_ids(
-        user=user, client_ids=[client.pk for client in clients], team_ids=team_ids
+    editable = clients_editable_among(
+        user=user, owners={client.pk: client.owner_id for client in clients}
     )
     rows = rows_of.list_rows(
         clients=clients,
@@ -172,7 +181,7 @@ def _list_context(request: HttpRequest, params: QueryDict, **extra: Any) -> dict
         else "",
         "next_url": _page_url(params, page.next_page_number()) if page.has_next() else "",
         "team_options": _options(teams, params.get("team")),
-        "owner_options": _options(
+        "owner_options": _people_options(
             rows_of.owners_for_list(user=user, team_ids=team_ids), params.get("owner_id")
         )
         if user.is_head

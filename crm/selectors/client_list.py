@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import (
     Case,
     CharField,
+    Choices,
     Count,
     F,
     FilteredRelation,
@@ -37,9 +38,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
 from accounts.selectors import team_subtree_ids
-from crm.models import Activity, Client, ClientGrant
+from crm.choices import SalesType, ShareBand, labels_of
+from crm.models import Activity, Client
 from crm.templatetags.money import money
-from segmentation.choices import Segment
+from segmentation.choices import LifecycleStatus, Segment
 from segmentation.models import ClientMetricSnapshot, MetricRun
 
 if TYPE_CHECKING:
@@ -163,23 +165,6 @@ def owners_for_list(*, user: User, team_ids: set[int]) -> QuerySet[User]:
     ).order_by("last_name", "first_name", "email")
 
 
-def editable_client_ids(*, user: User, client_ids: list[int], team_ids: set[int]) -> set[int]:
-    """Of the given clients, those the user may change, in one query.
-
-    The rule of ``client_can_edit``: admins, the owner, an edit grant, a head
-    over the owner (``team_ids``: the teams the user heads, with sub-teams).
-    """
-    if not client_ids:
-        return set()
-    if user.is_admin:
-        return set(client_ids)
-    granted = ClientGrant.objects.active().filter(user=user, level="edit").values("client_id")
-    rule = Q(owner=user) | Q(pk__in=granted)
-    if team_ids:
-        rule |= Q(owner_id__in=team_member_ids(team_ids))
-    return set(Client.objects.filter(pk__in=client_ids).filter(rule).values_list("id", flat=True))
-
-
 # --- Columns ------------------------------------------------------------------
 
 
@@ -265,6 +250,10 @@ class ListRow:
         return self.group_id == self.client.pk
 
 
+def _label(choices: type[Choices], value: str) -> str:
+    return labels_of(choices).get(value, value)
+
+
 def raw_value(row: ListRow, key: str) -> Any:
     """The value of a column as data: codes, numbers, dates (exports)."""
     client, metrics = row.client, row.metrics
@@ -273,7 +262,7 @@ def raw_value(row: ListRow, key: str) -> Any:
     if key == "holding":
         return row.holding_name
     if key == "sales_type":
-        return client.get_sales_type_display()
+        return _label(SalesType, client.sales_type)
     if key in ("inn", "external_id", "region", "industry"):
         return getattr(client, key)
     if key == "last_touch":
@@ -281,9 +270,9 @@ def raw_value(row: ListRow, key: str) -> Any:
     if metrics is None:
         return None
     if key == "status":
-        return metrics.get_status_display()
+        return _label(LifecycleStatus, metrics.status)
     if key == "share_band":
-        return metrics.get_share_band_display() if metrics.share_band else ""
+        return _label(ShareBand, metrics.share_band) if metrics.share_band else ""
     return getattr(metrics, key)
 
 

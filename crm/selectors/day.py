@@ -6,8 +6,8 @@ clients) narrowed to the user's own book (owned or granted with edit
 rights), or, for a head who asks for it, the lists of their teams as the
 segmentation selectors scope them. The run-based sections take their
 counts from one aggregate over the same snapshot rows and read only the
-rows they show; the others read their first rows plus one, and count only
-when the list is longer than it shows.
+rows they show; the others count their rows in the query that reads the
+first ones.
 """
 
 from __future__ import annotations
@@ -97,6 +97,22 @@ def _section(key: str, rows: QuerySet[Any], *, count: int | None = None) -> Sect
     return Section(key=key, rows=listed, count=listed[0].listed_in_all if listed else 0)
 
 
+def _keyed_section(key: str, rows: QuerySet[Any], *, load: QuerySet[Any]) -> Section:
+    """The first SECTION_LIMIT rows and the count of a long list: the keys and the count
+    in one narrow query, then the shown rows by key from ``load``.
+
+    Counted over whole rows, PostgreSQL carries every joined column of the full
+    list (a head's 1 200 deals with their clients) through the window: three
+    times the time of counting over the keys alone.
+    """
+    ranked = list(rows.values_list("pk", Window(Count("pk")))[:SECTION_LIMIT])
+    if not ranked:
+        return Section(key=key, rows=[], count=0)
+    shown = load.in_bulk([pk for pk, _ in ranked])
+    listed = [shown[pk] for pk, _ in ranked if pk in shown]
+    return Section(key=key, rows=listed, count=ranked[0][1])
+
+
 def _book_ids(*, user: User) -> QuerySet[Any]:
     """Ids of the clients the user owns or holds an edit grant on (may repeat)."""
     granted = ClientGrant.objects.active().filter(user=user, level="edit")
@@ -125,8 +141,8 @@ BOOK_ROW_FIELDS = (
 )
 
 
-# A head's lists add the owner's name.
-TEAM_ROW_FIELDS = ("owner__first_name", "owner__last_name", "owner__email")
+# A head's lists add the owner's name, and the client's owner (who may act on it).
+TEAM_ROW_FIELDS = ("owner__first_name", "owner__last_name", "owner__email", "client__owner_id")
 
 
 def snapshot_rows(
@@ -406,18 +422,6 @@ def deals_to_close(
     return deals_closing(owners=owners, user=user, today=today)
 
 
-def editable_client_ids(*, user: User, team: QuerySet[User], client_ids: list[int]) -> set[int]:
-    """Of the given clients, those a head may change: owned by their people or granted."""
-    if user.is_admin:
-        return set(client_ids)
-    granted = ClientGrant.objects.active().filter(user=user, level="edit").values("client_id")
-    return set(
-        Client.objects.filter(pk__in=client_ids)
-        .filter(Q(owner_id__in=team.values("id")) | Q(pk__in=granted))
-        .values_list("id", flat=True)
-    )
-
-
 def section_rows(*, key: str, user: User, scope: str, today: dt.date) -> QuerySet[Any] | None:
     """The full list behind a section (for its "show all" page)."""
     if key == "overdue":
@@ -498,7 +502,11 @@ def my_day(
         "reactivation": listed["reactivation"],
         "attempted": listed["attempted"],
         "unrated": listed["unrated"],
-        "deals": _section("deals", deals_to_close(user=user, scope=scope, today=today, team=team)),
+        "deals": _keyed_section(
+            "deals",
+            deals_to_close(user=user, scope=scope, today=today, team=team),
+            load=Deal.objects.select_related("client", "owner"),
+        ),
     }
     with_touch_due(sections["overdue"].rows)
     with_reactivator(sections["reactivation"].rows)

@@ -126,11 +126,10 @@ def deals_closing(
         deals = deals.filter(owner=user)
     else:
         deals = deals.filter(owner__in=owners.values("id"))
+    # This month's and the late ones: every date before next month (a date
+    # before this month is before today too).
     return (
-        deals.filter(
-            Q(expected_close_on__lt=next_month, expected_close_on__gte=month_start)
-            | Q(expected_close_on__lt=today)
-        )
+        deals.filter(expected_close_on__lt=next_month)
         .select_related("client", "owner")
         .order_by("expected_close_on", "-amount", "id")
     )

@@ -14,8 +14,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crm.choices import labels_of
 from crm.selectors.client_list import ListRow
 from crm.templatetags.money import money
+from segmentation.choices import Segment
 
 register = template.Library()
 
@@ -27,6 +29,7 @@ GROUP_HEAD = mark_safe(' class="group-head"')
 def _cells(row: ListRow) -> SafeString:
     """``<td>`` per chosen column; the segment as a coloured badge named in full."""
     metrics = row.metrics
+    segments = labels_of(Segment)
 
     def cell(key: str, numeric: bool, value: str) -> tuple[str, SafeString | str]:
         shown: SafeString | str = value
@@ -34,7 +37,7 @@ def _cells(row: ListRow) -> SafeString:
             shown = format_html(
                 '<span class="badge segment-{}" title="{}">{}</span>',
                 metrics.segment,
-                metrics.get_segment_display(),
+                segments.get(metrics.segment, metrics.segment),
                 value,
             )
         return (NUM if numeric else "", shown)

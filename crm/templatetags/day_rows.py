@@ -21,7 +21,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.choices import labels_of
 from crm.templatetags.money import money
+from segmentation.choices import LifecycleStatus, Segment
 from segmentation.models import ClientMetricSnapshot
 
 register = template.Library()
@@ -109,6 +111,8 @@ class _Rows:
         self.editable = editable
         self.links = _Links()
         self.texts = _Texts()
+        self.segments = labels_of(Segment)
+        self.statuses = labels_of(LifecycleStatus)
 
     def may_act(self, row: ClientMetricSnapshot) -> bool:
         return self.editable is None or row.client_id in self.editable
@@ -144,7 +148,7 @@ class _Rows:
         return format_html(
             '<tr>{}<td title="{}">{}</td><td>{}</td><td class="hide-sm">{}</td>{}<td>{}</td></tr>',
             _client_cell(row, self.links),
-            row.get_segment_display(),
+            self.segments.get(row.segment, row.segment),
             row.segment,
             touched,
             texts.every(getattr(row, "max_days_between_touches", None) or 0),
@@ -191,7 +195,7 @@ class _Rows:
             '<tr>{}<td>{}</td><td>{}</td><td class="num">{}</td><td class="hide-sm num">{}</td>'
             "{}{}<td>{}</td></tr>",
             _client_cell(row, self.links),
-            row.get_status_display(),
+            self.statuses.get(row.status, row.status),
             last_order,
             money(row.revenue_12m),
             money(row.revenue_prev_12m),

@@ -78,3 +78,13 @@ def plain_checkboxes(field: BoundField, label_class: str = "check") -> SafeStrin
             for index, (value, label) in enumerate(_choices(field))
         ),
     )
+
+
+@register.simple_tag
+def plain_options(options: Iterable[tuple[str, str, bool]]) -> SafeString:
+    """``<option>`` of each (value, label, chosen): a head's owners run to hundreds."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if chosen else "", label) for value, label, chosen in options),
+    )

@@ -434,6 +434,38 @@ def test_nobody_sees_clients_outside_their_scope(book, as_user, request, persona
         assert set(both(http, params)) <= set(expected)
 
 
+def row_actions(http) -> dict[str, bool]:
+    """Client name -> whether its row offers "Log a touch" (only for a client one may change)."""
+    body = http.get(reverse("crm:client_list")).content.decode()
+    rows = dict(re.findall(r'<tr data-client-id="(\d+)"(.*?)</tr>', body, flags=re.S))
+    names = dict(ClientFactory._meta.model.objects.filter(pk__in=rows).values_list("pk", "name"))
+    return {
+        names[int(pk)]: reverse("crm:touch_create", args=[int(pk)]) in row
+        for pk, row in rows.items()
+    }
+
+
+@pytest.mark.parametrize("persona", ["km_anna", "head_gleb", "head_vera"])
+def test_rows_offer_a_touch_only_on_clients_one_may_change(book, as_user, request, persona):
+    """Own clients, a head's people's (sub-teams too), edit grants: yes; read grants: no."""
+    user = request.getfixturevalue(persona)
+    ClientGrant.objects.create(client=book["Чужой"], user=user, reason="read", level="view")
+    ClientGrant.objects.create(client=book["Чужая дочка"], user=user, reason="kam", level="edit")
+    if persona == "km_anna":
+        ClientGrant.objects.create(client=book["Дельта"], user=user, reason="read", level="view")
+    actions = row_actions(as_user(user))
+    own = {"anna"} if persona == "km_anna" else {"anna", "boris"}
+    assert actions == {
+        **{
+            name: spec["owner"] in own
+            for name, spec in VALUES.items()
+            if spec["owner"] != "outsider"
+        },
+        "Чужой": False,
+        "Чужая дочка": True,
+    } | ({"Дельта": False} if persona == "km_anna" else {})
+
+
 # ------------------------------------------------------------ query counts
 
 

@@ -85,6 +85,11 @@ def test_a_head_sees_the_lists_of_his_teams_or_his_own_book(day_data, as_user, h
         "Should have closed",
     ]
     assert sections["tasks"].rows == []  # tasks are always one's own
+    # His people's clients are his to work on: each row keeps its action.
+    body = team.content.decode()
+    for client in (day_data["sleeping"], day_data["boris"]):
+        assert f"{reverse('crm:touch_create', args=[client.pk])}?reactivation=1" in body
+    assert reverse("crm:estimate_create", args=[day_data["unrated"].pk]) in body
     # The head keeps the team panels.
     assert team.context["book_sizes"] and "Estimates to verify" in {
         p.title for p in team.context["panels"]
