@@ -153,6 +153,26 @@ def clients_visible_to(*, user: User | AnonymousUser) -> QuerySet[Client]:
     return live.filter(pk__in=owned.union(granted.order_by().values("client_id"), all=True))
 
 
+def head_sees_client(
+    *, user: User, team_ids: set[int], client_id: int, owner_id: int | None
+) -> bool:
+    """Whether the head of ``team_ids`` sees a live client, from its owner (``head_reach``,
+    read once per request) and their grants.
+
+    The rule of ``clients_visible_to``, for one client already read: its
+    condition carries a whole team's people as constants, which cost more to
+    put into SQL than the lookup of one client takes.
+    """
+    reach = head_reach(user=user, team_ids=team_ids)
+    if owner_id in reach.owners:
+        return True
+    if reach.granted is not None:
+        return client_id in reach.granted
+    from crm.models import ClientGrant
+
+    return ClientGrant.objects.active().filter(user=user, client_id=client_id).exists()
+
+
 def visible_clients_condition(
     *, user: User | AnonymousUser, path: str = "client", per_row: bool = False
 ) -> Q:
@@ -211,16 +231,10 @@ def clients_editable_among(*, user: User, owners: dict[int, int | None]) -> set[
 
 def client_can_edit(*, user: User | AnonymousUser, client: Client) -> bool:
     """Edit rights: the owner, an edit grant, a head over the owner, an admin."""
-    from crm.models import ClientGrant
-
     if not user.is_authenticated or not user.is_active:
         return False
     assert isinstance(user, User)
-    if user.is_admin or client.owner_id == user.pk:
-        return True
-    if ClientGrant.objects.active().filter(client=client, user=user, level="edit").exists():
-        return True
-    return users_managed_by(user=user).filter(pk=client.owner_id).exists()
+    return bool(clients_editable_among(user=user, owners={client.pk: client.owner_id}))
 
 
 def assignable_owners_for(*, user: User) -> QuerySet[User]:

@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.selectors import (
     assignable_owners_for,
     clients_visible_to,
+    head_sees_client,
     teams_headed_by,
     users_managed_by,
     visible_clients_condition,
@@ -37,6 +38,16 @@ from crm.wallet import WalletSuggestion, below_suggestion, suggested_wallet
 def client_get_visible(*, user: User, pk: int) -> Client:
     """One client the user may see, or 404 (never 403: existence does not leak)."""
     try:
+        team_ids = teams_headed_by(user=user) if user.is_active and not user.is_admin else set()
+        if team_ids:
+            client = Client.objects.select_related("owner", "parent").get(
+                pk=pk, merged_into__isnull=True
+            )
+            if head_sees_client(
+                user=user, team_ids=team_ids, client_id=client.pk, owner_id=client.owner_id
+            ):
+                return client
+            raise Http404
         return clients_visible_to(user=user).select_related("owner", "parent").get(pk=pk)
     except (Client.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +48,36 @@ def test_head_sees_clients_of_the_team_subtree_recursively(
     assert http.get(reverse("crm:client_detail", args=[outsider_client.pk])).status_code == 404
 
 
+@pytest.mark.parametrize("grants_as_constants", [500, 0])
+def test_a_head_sees_a_client_beyond_the_teams_while_a_grant_lasts(
+    company, as_user, head_gleb, anna_client, outsider_client, monkeypatch, grants_as_constants
+):
+    """Card and edit pages, with the grants read as constants or as a subquery."""
+    import accounts.selectors
+
+    monkeypatch.setattr(accounts.selectors, "GRANTS_AS_CONSTANTS", grants_as_constants)
+    card = reverse("crm:client_detail", args=[outsider_client.pk])
+    edit = reverse("crm:client_edit", args=[outsider_client.pk])
+    assert as_user(head_gleb).get(card).status_code == 404
+    grant = ClientGrant.objects.create(
+        client=outsider_client, user=head_gleb, reason="read", level="view"
+    )
+    http = as_user(head_gleb)
+    assert http.get(card).status_code == 200
+    assert http.get(edit).status_code == 403  # seen, not his to change
+    grant.level = "edit"
+    grant.save()
+    assert http.get(edit).status_code == 200
+    # Another grant stays in force: with no room for constants they stay a subquery.
+    other = ClientFactory(owner=outsider_client.owner)
+    ClientGrant.objects.create(client=other, user=head_gleb, reason="read", level="view")
+    grant.expires_at = timezone.now() - dt.timedelta(minutes=1)
+    grant.save()
+    assert http.get(card).status_code == 404
+    assert http.get(reverse("crm:client_detail", args=[other.pk])).status_code == 200
+    assert http.get(reverse("crm:client_detail", args=[anna_client.pk])).status_code == 200
+
+
 def test_head_of_a_subteam_does_not_see_the_parent_teams_other_clients(
     company, head_gleb, head_vera
 ):
@@ -59,7 +91,7 @@ def test_kam_sees_key_accounts_through_grants_and_expired_grants_end(
     assert list(clients_visible_to(user=kam_oleg)) == [key_account]
     assert client_can_edit(user=kam_oleg, client=key_account)
     ClientGrant.objects.filter(user=kam_oleg).update(
-        expires_at=timezone.now() - timezone.timedelta(minutes=1)
+        expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
     assert list(clients_visible_to(user=kam_oleg)) == []
 
