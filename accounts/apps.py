@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Users and teams")
+
+    def ready(self) -> None:
+        from accounts import lookups
+
+        lookups.register()

@@ -115,11 +115,12 @@ def _head_scope(*, user: User, team_ids: set[int], path: str | None) -> Q:
 
     reach = head_reach(user=user, team_ids=team_ids)
     client_id = path or "pk"
-    condition = Q(**{f"{path}__owner_id__in" if path else "owner_id__in": reach.owners})
+    # ``any_of``: one array parameter for the whole list (accounts.lookups).
+    condition = Q(**{f"{path}__owner_id__any_of" if path else "owner_id__any_of": reach.owners})
     if reach.granted is None:
         active = ClientGrant.objects.active().filter(user=user).values("client_id")
         return condition | Q(**{f"{client_id}__in": active})
-    return condition | Q(**{f"{client_id}__in": reach.granted}) if reach.granted else condition
+    return condition | Q(**{f"{client_id}__any_of": reach.granted}) if reach.granted else condition
 
 
 def users_managed_by(*, user: User) -> QuerySet[User]:

@@ -176,8 +176,11 @@ def _count(
         """The clients counted, as a condition on the client at ``path`` ("": the row)."""
         prefix = f"{path}__" if path else ""
         if owners is not None:
-            return Q(**{f"{prefix}owner_id__in": owners})
-        return Q(**{f"{path or 'pk'}__in": granted}) & ~Q(**{f"{prefix}owner_id__in": outside})
+            return Q(**{f"{prefix}owner_id__any_of": owners})
+        among = "any_of" if isinstance(granted, (tuple, list)) else "in"
+        return Q(**{f"{path or 'pk'}__{among}": granted}) & ~Q(
+            **{f"{prefix}owner_id__any_of": outside}
+        )
 
     fields: dict[int | None, dict[str, int]] = {}
     per_owner = (
