@@ -270,7 +270,9 @@ def unrated_clients(
         (snapshots_for(user) if rows is None else rows)
         .filter(UNRATED)
         .annotate(has_draft_wallet=draft_wallet_exists())
-        .order_by("-revenue_12m", "client__name", "client_id")
+        # NULLS LAST as the client list sorts (the column is never empty): both
+        # read their first rows off one index (snapshot_segment_revenue_idx).
+        .order_by(F("revenue_12m").desc(nulls_last=True), "client__name", "client_id")
     )
 
 

@@ -144,11 +144,10 @@ class ClientMetricSnapshot(models.Model):
         ]
         indexes = [
             # A segment's clients, biggest buyers first ("find out the wallet",
-            # the list filtered by segment and sorted by revenue): the first
-            # rows come off the index instead of sorting the whole segment.
-            models.Index(
-                fields=["run", "segment", "-revenue_12m"], name="snapshot_run_segment_rev_idx"
-            ),
+            # the list filtered by segment and sorted by revenue) come off
+            # snapshot_segment_revenue_idx: (run, segment, revenue_12m DESC NULLS
+            # LAST, client). It is written per database by migration 0015, as
+            # SQLite cannot declare NULLS LAST in an index.
             models.Index(fields=["run", "status"], name="snapshot_run_status_idx"),
             # The reactivation list in its order (sleeping first, the most recently
             # lapsed first): its first rows come off the index over a whole base.
