@@ -174,6 +174,29 @@ def head_sees_client(
     return ClientGrant.objects.active().filter(user=user, client_id=client_id).exists()
 
 
+def clients_visible_among(*, user: User | AnonymousUser, clients: list[Client]) -> list[Client]:
+    """Of live clients already read, those the user may see (``clients_visible_to``'s
+    rule), in their order: from the owners, and the user's grants for the rest."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    assert isinstance(user, User)
+    if user.is_admin:
+        return list(clients)
+    team_ids = teams_headed_by(user=user)
+    reach = head_reach(user=user, team_ids=team_ids) if team_ids else None
+    people = set(reach.owners) if reach else {user.pk}
+    seen = {client.pk for client in clients if client.owner_id in people}
+    rest = [client.pk for client in clients if client.pk not in seen]
+    if rest and reach is not None and reach.granted is not None:
+        seen.update(pk for pk in rest if pk in reach.granted)
+    elif rest:
+        from crm.models import ClientGrant
+
+        grants = ClientGrant.objects.active().filter(user=user, client_id__in=rest)
+        seen.update(grants.values_list("client_id", flat=True))
+    return [client for client in clients if client.pk in seen]
+
+
 def visible_clients_condition(
     *, user: User | AnonymousUser, path: str = "client", per_row: bool = False
 ) -> Q:

@@ -421,6 +421,10 @@ def test_holding_rolls_up_only_the_subsidiaries_the_user_sees(
     # The head of Anna's and Boris's team sees the same two, not the outsider's.
     gleb = as_user(head_gleb).get(card_url(parent)).context["holding"]
     assert [row.client.name for row in gleb.subsidiaries] == ["Sub Anna", "Sub Boris"]
+    # Until he is granted the outsider's too.
+    ClientGrant.objects.create(client=hidden_sub, user=head_gleb, reason="other", level="view")
+    gleb = as_user(head_gleb).get(card_url(parent)).context["holding"]
+    assert [row.client.name for row in gleb.subsidiaries] == ["Sub Anna", "Sub Boris", "Sub Hidden"]
     # A subsidiary links to its parent; a client without subsidiaries has no roll-up.
     sub_page = as_user(km_anna).get(card_url(own_sub))
     assert sub_page.context["holding"] is None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accounts.models import User
-from accounts.selectors import clients_visible_to
+from accounts.selectors import clients_visible_among
 from crm.models import Activity, Client
 from segmentation.models import (
     ClientMetricSnapshot,
@@ -98,15 +98,15 @@ def holding_rollup(
 
     Figures come from the latest good run (revenue_12m and the verified wallet
     of each company); a subsidiary outside the user's scope is neither listed
-    nor counted. At most five queries.
+    nor counted. At most four queries.
     """
-    if not Client.objects.filter(parent=client, merged_into__isnull=True).exists():
-        return None
-    subsidiaries = list(
-        clients_visible_to(user=user)
-        .filter(parent=client)
-        .select_related("owner")
-        .order_by("name", "id")
+    subsidiaries = clients_visible_among(
+        user=user,
+        clients=list(
+            Client.objects.filter(parent=client, merged_into__isnull=True)
+            .select_related("owner")
+            .order_by("name", "id")
+        ),
     )
     if not subsidiaries:
         return None
