@@ -1,10 +1,11 @@
-"""The rows of the run-based lists of "my day", written in Python.
+"""The rows of the lists of "my day" (and a deal's "Move" form), written in Python.
 
 Each row of a list (touches overdue, clients to reactivate or waiting after
-an attempt, wallets to find out) went through a dozen template tags and
-filters: most of the home page's rendering. The texts are the catalogue's,
-the values those of ``crm.selectors.day``; dates are shown in the active
-time zone, as the template's ``date`` filter shows them.
+an attempt, wallets to find out, deals closing with their "Move" forms) went
+through a dozen template tags and filters: most of the home page's
+rendering. The texts are the catalogue's, the values those of
+``crm.selectors.day``; dates are shown in the active time zone, as the
+template's ``date`` filter shows them.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.choices import labels_of
+from crm.choices import DealStage, labels_of
+from crm.models import Deal
 from crm.templatetags.money import money
 from segmentation.choices import LifecycleStatus, Segment
 from segmentation.models import ClientMetricSnapshot
@@ -37,13 +39,12 @@ class _Links:
     (reversing costs more than the rest of a row)."""
 
     def __init__(self) -> None:
-        self._patterns = {
-            name: reverse(name, args=[_ID])
-            for name in ("crm:client_detail", "crm:touch_create", "crm:estimate_create")
-        }
+        self._patterns: dict[str, str] = {}
 
-    def __call__(self, name: str, client_id: int) -> str:
-        return self._patterns[name].replace(str(_ID), str(client_id))
+    def __call__(self, name: str, object_id: int) -> str:
+        if name not in self._patterns:
+            self._patterns[name] = reverse(name, args=[_ID])
+        return self._patterns[name].replace(str(_ID), str(object_id))
 
 
 class _Texts:
@@ -60,6 +61,7 @@ class _Texts:
         self.unknown = _("unknown")
         self.estimate = _("Estimate the wallet")
         self.estimate_of = _("Estimate the wallet of %(name)s")
+        self.past_close = _("Past the expected close date")
         self._every: dict[int, str] = {}
         self._ago: dict[int, str] = {}
 
@@ -103,16 +105,97 @@ def _owner_cell(row: ClientMetricSnapshot, is_team: bool) -> SafeString:
     return format_html('<td class="hide-sm">{}</td>', row.owner) if is_team else NOTHING
 
 
+def _csrf_input(context: template.Context) -> SafeString:
+    """What ``{% csrf_token %}`` writes."""
+    token = context.get("csrf_token")
+    if not token or token == "NOTPROVIDED":
+        return NOTHING
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+
+class _MoveForm:
+    """The "Move" form of a deal (a stage, a reason, a link to edit it): on the deals
+    board's cards and in "my day"; its texts and stage names are translated once."""
+
+    def __init__(self, context: template.Context, links: _Links) -> None:
+        request = context.get("request")
+        self.csrf = _csrf_input(context)
+        self.next = request.get_full_path() if request is not None else ""
+        self.links = links
+        self.stages = labels_of(DealStage)
+        self.move = _("Move")
+        self.stage = _("Stage")
+        self.reason = _("Reason")
+        self.required_when_lost = _("required when lost")
+        self.edit = _("Edit")
+        self._options: dict[str, SafeString] = {}
+
+    def options(self, chosen: str) -> SafeString:
+        """The stages' ``<option>``, one of them chosen: written once per stage."""
+        if chosen not in self._options:
+            self._options[chosen] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (value, " selected" if value == chosen else "", label)
+                    for value, label in self.stages.items()
+                ),
+            )
+        return self._options[chosen]
+
+    def __call__(self, deal: Deal) -> SafeString:
+        options = self.options(deal.stage)
+        edit_url = self.links("crm:deal_edit", deal.pk)
+        return format_html(
+            '<details class="deal-move" data-move-details>\n  <summary>{}</summary>\n'
+            '  <form method="post" action="{}" class="deal-move-form">{}\n'
+            '    <input type="hidden" name="next" value="{}">\n'
+            '    <input type="hidden" name="updated_at" value="{}">\n'
+            '    <label for="stage-{}">{}</label>\n'
+            '    <select id="stage-{}" name="stage">\n      {}\n    </select>\n'
+            '    <label for="reason-{}">{}</label>\n'
+            '    <input id="reason-{}" name="reason" maxlength="300" placeholder="{}">\n'
+            '    <button type="submit">{}</button>\n'
+            '    <a href="{}" hx-get="{}" hx-target="#dialog-slot">{}</a>\n'
+            "  </form>\n</details>",
+            self.move,
+            self.links("crm:deal_move", deal.pk),
+            self.csrf,
+            self.next,
+            deal.updated_at.isoformat(),
+            deal.pk,
+            self.stage,
+            deal.pk,
+            options,
+            deal.pk,
+            self.reason,
+            deal.pk,
+            self.required_when_lost,
+            self.move,
+            edit_url,
+            edit_url,
+            self.edit,
+        )
+
+
+@register.simple_tag(takes_context=True)
+def deal_move_form(context: template.Context, deal: Deal) -> SafeString:
+    """A deal's "Move" form (a card of the deals board)."""
+    return _MoveForm(context, _Links())(deal)
+
+
 class _Rows:
     """Writes the rows of one list: the links and texts shared by its rows are made once."""
 
-    def __init__(self, *, is_team: bool, editable: set[int] | None) -> None:
-        self.is_team = is_team
-        self.editable = editable
+    def __init__(self, context: template.Context) -> None:
+        self.context = context
+        self.is_team = bool(context.get("is_team"))
+        self.editable: set[int] | None = context.get("editable_ids")
         self.links = _Links()
         self.texts = _Texts()
         self.segments = labels_of(Segment)
         self.statuses = labels_of(LifecycleStatus)
+        self.deal_stages = labels_of(DealStage)
 
     def may_act(self, row: ClientMetricSnapshot) -> bool:
         return self.editable is None or row.client_id in self.editable
@@ -227,6 +310,32 @@ class _Rows:
             action,
         )
 
+    def deal(self, deal: Deal, move_form: _MoveForm) -> SafeString:
+        closes = deal.expected_close_on
+        when: SafeString | str = ""
+        if closes is not None:
+            late = NOTHING
+            today: dt.date | None = self.context.get("today")
+            if today is not None and closes < today:
+                late = format_html(' class="overdue" title="{}"', self.texts.past_close)
+            when = format_html(
+                '<time datetime="{}"{}>{}</time>', closes.isoformat(), late, _short_date(closes)
+            )
+        return format_html(
+            "<tr>\n      <td>{}</td>\n      <td>{}</td>\n"
+            '      <td><a href="{}">{}</a></td>\n'
+            '      <td class="num">{}</td>\n      <td class="hide-sm">{}</td>\n'
+            "      {}\n      <td>{}</td>\n    </tr>",
+            when,
+            deal.title,
+            self.links("crm:client_detail", deal.client_id),
+            deal.client.name,
+            money(deal.amount),
+            self.deal_stages.get(deal.stage, deal.stage),
+            format_html('<td class="hide-sm">{}</td>', deal.owner) if self.is_team else NOTHING,
+            move_form(deal),
+        )
+
 
 @register.simple_tag(takes_context=True)
 def day_rows(context: template.Context, key: str, rows: list[Any]) -> SafeString:
@@ -235,13 +344,16 @@ def day_rows(context: template.Context, key: str, rows: list[Any]) -> SafeString
     user may change the client (``editable_ids``: None for one's own book)."""
     if not rows:
         return NOTHING
-    writer = _Rows(is_team=bool(context.get("is_team")), editable=context.get("editable_ids"))
+    writer = _Rows(context)
     if key == "overdue":
         rendered = [writer.overdue(row) for row in rows]
     elif key in ("reactivation", "attempted"):
         rendered = [writer.lapsed(row, key) for row in rows]
     elif key == "unrated":
         rendered = [writer.unrated(row) for row in rows]
+    elif key == "deals":
+        move_form = _MoveForm(context, writer.links)
+        rendered = [writer.deal(row, move_form) for row in rows]
     else:
         rendered = []
     return mark_safe("\n".join(rendered))  # every part built by format_html
