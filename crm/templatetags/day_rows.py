@@ -16,14 +16,14 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.choices import DealStage, labels_of
-from crm.models import Deal
+from crm.choices import ActivityKind, DealStage, labels_of
+from crm.models import Activity, Deal
 from crm.templatetags.money import money
 from segmentation.choices import LifecycleStatus, Segment
 from segmentation.models import ClientMetricSnapshot
@@ -357,3 +357,36 @@ def day_rows(context: template.Context, key: str, rows: list[Any]) -> SafeString
     else:
         rendered = []
     return mark_safe("\n".join(rendered))  # every part built by format_html
+
+
+@register.simple_tag
+def team_book_rows(owners: list[Any]) -> SafeString:
+    """The books table of a head's home page: each owner (``clients_count`` set) linked
+    to the list of their clients."""
+    clients_of = reverse("crm:client_list") + "?owner_id="
+    return format_html_join(
+        "\n",
+        '<tr><td><a href="{}{}">{}</a></td><td class="num">{}</td></tr>',
+        ((clients_of, owner.pk, owner, localize(owner.clients_count)) for owner in owners),
+    )
+
+
+@register.simple_tag
+def recent_touch_items(activities: list[Activity]) -> SafeString:
+    """The ``<li>`` of each recent touch: when (the local day), what, with whom, by whom."""
+    links = _Links()
+    kinds = labels_of(ActivityKind)
+    return format_html_join(
+        "\n",
+        '<li>{}\n        {} — <a href="{}">{}</a>\n        <span class="muted">({})</span></li>',
+        (
+            (
+                _when(activity.occurred_at),
+                kinds.get(activity.kind, activity.kind),
+                links("crm:client_detail", activity.client_id),
+                activity.client,
+                activity.performed_by,
+            )
+            for activity in activities
+        ),
+    )
