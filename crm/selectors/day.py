@@ -141,6 +141,36 @@ BOOK_ROW_FIELDS = (
 )
 
 
+# What a deal's row shows (crm.templatetags.day_rows): the whole deal, client
+# and owner cost more to put into SQL and to read than the query takes.
+DEAL_ROW_FIELDS = (
+    "client_id",
+    "title",
+    "stage",
+    "amount",
+    "expected_close_on",
+    "updated_at",
+    "client__name",
+    "client__owner_id",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__email",
+)
+# What a task's row shows (crm/day/_rows.html), likewise.
+TASK_ROW_FIELDS = (
+    "client_id",
+    "title",
+    "due_on",
+    "assignee_id",
+    "status",
+    "client__name",
+    "client__owner_id",
+    "created_by__first_name",
+    "created_by__last_name",
+    "created_by__email",
+)
+
+
 # A head's lists add the owner's name, and the client's owner (who may act on it).
 TEAM_ROW_FIELDS = ("owner__first_name", "owner__last_name", "owner__email", "client__owner_id")
 
@@ -399,6 +429,7 @@ def tasks_due(*, user: User, today: dt.date) -> QuerySet[Task]:
         Task.objects.filter(assignee=user, status=TaskStatus.OPEN, due_on__lte=today)
         .filter(Q(client__isnull=True) | seen)
         .select_related("client", "created_by")
+        .only(*TASK_ROW_FIELDS)
         .order_by("due_on", "id")
     )
 
@@ -505,7 +536,7 @@ def my_day(
         "deals": _keyed_section(
             "deals",
             deals_to_close(user=user, scope=scope, today=today, team=team),
-            load=Deal.objects.select_related("client", "owner"),
+            load=Deal.objects.select_related("client", "owner").only(*DEAL_ROW_FIELDS),
         ),
     }
     with_touch_due(sections["overdue"].rows)
