@@ -10,7 +10,6 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -151,12 +150,6 @@ class DealMoveForm(forms.Form):
         help_text=_("Required when the deal is lost; optional when it is won."),
     )
     updated_at = UpdatedAtField(required=False)
-
-    @cached_property
-    def stage_options(self) -> list[tuple[str, str]]:
-        """The stages as (value, label) in the active language, translated once for a
-        page that renders the form for each of its deals."""
-        return [(str(value), str(label)) for value, label in choices.DealStage.choices]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.selectors import clients_editable_among
 from crm import selectors
-from crm.forms_deals import DealMoveForm
 from crm.selectors import book_counts, day
 from crm.views import _user
 
@@ -66,7 +65,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "is_team": scope == day.SCOPE_TEAM,
         "section_titles": SECTION_TITLES,
-        "move_form": DealMoveForm(),
         "pause_days": day.REACTIVATION_PAUSE_DAYS,
     }
     if show in day.SECTIONS:

@@ -57,7 +57,6 @@ def board(request: HttpRequest) -> HttpResponse:
         "open_stages": [str(stage) for stage in OPEN_STAGES],
         "cards_per_column": BOARD_CARDS_PER_COLUMN,
         "closed_days": BOARD_CLOSED_DAYS,
-        "move_form": DealMoveForm(),
         "today": timezone.localdate(),
     }
     template = "crm/deals/_board.html" if getattr(request, "htmx", None) else "crm/deals/board.html"
