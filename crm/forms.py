@@ -15,7 +15,14 @@ from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 class ClientForm(forms.ModelForm):
     """The client card form. The owner is chosen only on creation."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The version the editor loaded (edit only): a form without it could
+    # overwrite someone else's change unseen.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("The form is missing the card's version: reload the card and edit again.")
+        },
+    )
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=User.objects.none(),

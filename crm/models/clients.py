@@ -96,7 +96,9 @@ class Client(models.Model):
     # instead of a lookup per client. Never written by a card's save.
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "version", "last_touch_at"])
+    # The version is kept in the history so that a refused edit can name what
+    # changed since the version its editor loaded (crm.services.client_update).
+    history = HistoricalRecords(excluded_fields=["updated_at", "last_touch_at"])
 
     class Meta:
         verbose_name = _("client")
@@ -152,8 +154,47 @@ class Client(models.Model):
         self.inn = normalize_inn(self.inn)
         self.kpp = (self.kpp or "").strip().upper()
         self.external_id = (self.external_id or "").strip()
-        if self.parent_id and self.parent_id == self.pk:
+        if self.parent_id:
+            self._check_holding()
+
+    def _check_holding(self) -> None:
+        """Holdings have two levels: a holding and its subsidiaries (so never a circle)."""
+        if self.parent_id == self.pk:
             raise ValidationError({"parent": _("A client cannot be its own holding.")})
+        parent = (
+            Client.objects.filter(pk=self.parent_id)
+            .values("name", "parent_id", "merged_into_id")
+            .first()
+        )
+        if parent is None:
+            return  # the field's own check names an unknown client
+        if parent["merged_into_id"] is not None:
+            raise ValidationError(
+                {
+                    "parent": _(
+                        "%(name)s was merged into another card: choose the card it lives on in."
+                    )
+                    % {"name": parent["name"]}
+                }
+            )
+        if parent["parent_id"] is not None:
+            raise ValidationError(
+                {
+                    "parent": _(
+                        "%(name)s belongs to a holding itself: choose the holding at the top."
+                    )
+                    % {"name": parent["name"]}
+                }
+            )
+        if self.pk and Client.objects.filter(parent_id=self.pk).exists():
+            raise ValidationError(
+                {
+                    "parent": _(
+                        "This client is the holding of its own subsidiaries: "
+                        "it cannot belong to another holding."
+                    )
+                }
+            )
 
     def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         """Show a broken uniqueness rule on the field it concerns, not above the form."""

@@ -4,7 +4,7 @@ and records who did what, so nothing changes without history."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import pairwise
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -59,17 +59,34 @@ CONTACT_EDITABLE_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One field another user changed after the editor loaded the card, as shown."""
+
+    field: str
+    label: str
+    old: str
+    new: str
+
+
 class EditConflict(ValidationError):
     """Someone else saved the record after the editor loaded it."""
 
-    def __init__(self, *, changed_fields: list[str]) -> None:
-        self.changed_fields = changed_fields
+    def __init__(self, *, changes: list[FieldChange], changed_by: str) -> None:
+        self.changes = changes
+        self.changed_fields = [change.label for change in changes]
+        self.changed_by = changed_by
+        shown = "; ".join(
+            _("%(field)s: %(old)s → %(new)s")
+            % {"field": change.label, "old": change.old, "new": change.new}
+            for change in changes
+        )
         super().__init__(
             _(
-                "Someone else changed this client while you were editing it: %(fields)s. "
-                "Reload the card and apply your changes again."
+                "%(who)s changed this client while you were editing it: %(changes)s. "
+                "Nothing was saved: reload the card and apply your changes again."
             )
-            % {"fields": ", ".join(changed_fields) or "—"},
+            % {"who": changed_by or _("Someone else"), "changes": shown or "—"},
             code="conflict",
         )
 
@@ -132,8 +149,8 @@ def client_update(
         raise ValueError(f"Not client fields: {sorted(unknown)}")
     current = Client.objects.select_for_update().get(pk=client.pk)
     if expected_version is not None and current.version != expected_version:
-        changed = _fields_changed_since(client=current, version=expected_version)
-        raise EditConflict(changed_fields=changed)
+        changes, changed_by = _changes_since(client=current, version=expected_version)
+        raise EditConflict(changes=changes, changed_by=changed_by)
     for name, value in fields.items():
         setattr(current, name, value)
     current.full_clean()
@@ -147,16 +164,41 @@ def _field_label(name: str) -> str:
     return str(getattr(field, "verbose_name", name))
 
 
-def _fields_changed_since(*, client: Client, version: int) -> list[str]:
-    """Names of the fields others changed after the editor loaded the card."""
-    records = list(client.history.order_by("-history_date", "-history_id")[:20])
-    changed: set[str] = set()
-    for newer, older in pairwise(records):
-        delta = newer.diff_against(older)
-        changed.update(_field_label(c.field) for c in delta.changes)
-        if len(changed) > 10:
-            break
-    return sorted(changed)
+def _shown_values(name: str, values: list[Any]) -> list[str]:
+    """Field values as the card shows them: choice labels, names for owners and holdings."""
+    field = Client._meta.get_field(name)
+    names: dict[Any, str] = {}
+    related = getattr(field, "related_model", None)
+    if related is not None:
+        keys = [value for value in values if value is not None]
+        names = {obj.pk: str(obj) for obj in related._default_manager.filter(pk__in=keys)}
+    elif getattr(field, "choices", None):
+        names = {key: str(label) for key, label in field.flatchoices}  # type: ignore[attr-defined]
+    return [
+        "—" if value in (None, "") else names.get(value, str(value))  # a deleted owner: its id
+        for value in values
+    ]
+
+
+def _changes_since(*, client: Client, version: int) -> tuple[list[FieldChange], str]:
+    """What others changed after the editor loaded ``version`` of the card (each
+    field's value then and now), and who saved it last."""
+    records = client.history.select_related("history_user").order_by("-history_date", "-history_id")
+    latest = records.first()
+    seen = records.filter(version__lte=version).first()
+    if latest is None:
+        return [], ""
+    who = str(latest.history_user) if latest.history_user is not None else ""
+    if seen is None:
+        return [], who
+    delta = latest.diff_against(seen, excluded_fields=["version"])
+    changes = []
+    for change in delta.changes:
+        old, new = _shown_values(change.field, [change.old, change.new])
+        changes.append(
+            FieldChange(field=change.field, label=_field_label(change.field), old=old, new=new)
+        )
+    return changes, who
 
 
 @transaction.atomic

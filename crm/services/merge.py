@@ -101,11 +101,26 @@ def clients_merge(
         kept, ClientGrant, ["client"], default_user=acting_user, default_change_reason=reason
     )
     ClientGrant.objects.filter(pk__in=[g.pk for g in grants if g not in kept]).delete()
+    if survivor.parent_id == merged.pk:  # a subsidiary merged with its holding takes its place
+        survivor.parent_id = merged.parent_id
+        survivor._history_user = acting_user  # type: ignore[attr-defined]
+        survivor._change_reason = reason  # type: ignore[attr-defined]
+        survivor.save(update_fields=["parent"])
+    # Holdings have two levels (Client.clean): the merged card's subsidiaries
+    # go to the survivor, or to the survivor's own holding.
+    holding_id = survivor.parent_id or survivor.pk
     subsidiaries = list(Client.objects.filter(parent=merged).exclude(pk=survivor.pk))
+    now = timezone.now()
     for subsidiary in subsidiaries:
-        subsidiary.parent = survivor
+        subsidiary.parent_id = holding_id
+        subsidiary.version += 1
+        subsidiary.updated_at = now
     bulk_update_with_history(
-        subsidiaries, Client, ["parent"], default_user=acting_user, default_change_reason=reason
+        subsidiaries,
+        Client,
+        ["parent", "version", "updated_at"],
+        default_user=acting_user,
+        default_change_reason=reason,
     )
 
     merged.merged_into = survivor

@@ -155,23 +155,46 @@ def test_edit_keeps_old_and_new_values_in_history(company, as_user, km_anna, ann
     assert newest.history_user == km_anna
 
 
-def test_stale_edit_gets_a_conflict_not_a_silent_overwrite(company, as_user, km_anna, anna_client):
-    stale_version = anna_client.version
-    services.client_update(client=anna_client, acting_user=km_anna, region="Казань")
+def test_stale_edit_gets_a_conflict_naming_what_changed_since_it_was_loaded(
+    company, as_user, km_anna, head_gleb, anna_client
+):
+    # A change made before the editor opened the form is what they saw: not a conflict.
+    services.client_update(client=anna_client, acting_user=km_anna, phone="+7 900 000-00-01")
+    anna_client.refresh_from_db()
+    loaded = anna_client.version
+    services.client_update(
+        client=anna_client, acting_user=head_gleb, region="Казань", sales_type="strategic"
+    )
     response = as_user(km_anna).post(
         reverse("crm:client_edit", args=[anna_client.pk]),
         form_data(
             name="Overwrite",
             external_id=anna_client.external_id,
             inn=anna_client.inn,
-            version=stale_version,
+            version=loaded,
         ),
     )
     assert response.status_code == 200
-    assert "Someone else changed this client" in str(response.context["form"].non_field_errors())
-    assert "region" in str(response.context["form"].non_field_errors())
+    message = " ".join(response.context["form"].non_field_errors())
+    assert message.startswith("Gleb Nowak changed this client while you were editing it: ")
+    assert "region: Москва → Казань" in message
+    assert "→ Strategic" in message
+    assert "phone" not in message
     anna_client.refresh_from_db()
     assert (anna_client.name, anna_client.region) == ("ООО «Анна»", "Казань")
+
+
+def test_an_edit_without_the_loaded_version_is_refused(company, as_user, km_anna, anna_client):
+    response = as_user(km_anna).post(
+        reverse("crm:client_edit", args=[anna_client.pk]),
+        form_data(name="Overwrite", external_id=anna_client.external_id, inn=anna_client.inn),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["version"] == [
+        "The form is missing the card's version: reload the card and edit again."
+    ]
+    anna_client.refresh_from_db()
+    assert anna_client.name == "ООО «Анна»"
 
 
 def test_reassignment_is_for_heads_and_is_recorded(

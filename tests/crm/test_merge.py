@@ -158,3 +158,26 @@ def test_merge_is_refused_to_managers_and_for_the_same_client(
         services.clients_merge(survivor=anna_client, merged=outsider_client, acting_user=head_gleb)
     assert not ClientMerge.objects.exists()
     assert Client.objects.filter(merged_into__isnull=False).count() == 0
+
+
+def test_holdings_keep_two_levels_through_a_merge(company, head_gleb, km_anna, km_boris):
+    # A subsidiary merged with its own holding takes the holding's place.
+    holding = ClientFactory(name="Holding", owner=km_anna)
+    first = ClientFactory(name="First", owner=km_anna, parent=holding)
+    second = ClientFactory(name="Second", owner=km_boris, parent=holding)
+    services.clients_merge(survivor=first, merged=holding, acting_user=head_gleb)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.parent_id, second.parent_id) == (None, first.pk)
+    assert first.history.latest("history_id").history_user == head_gleb
+
+    # A holding merged into another holding's subsidiary: its subsidiaries
+    # join the survivor's holding, not a third level.
+    top = ClientFactory(name="Top", owner=km_anna)
+    member = ClientFactory(name="Member", owner=km_anna, parent=top)
+    versions = {second.pk: second.version}
+    services.clients_merge(survivor=member, merged=first, acting_user=head_gleb)
+    second.refresh_from_db()
+    member.refresh_from_db()
+    assert (member.parent_id, second.parent_id) == (top.pk, top.pk)
+    assert second.version == versions[second.pk] + 1
