@@ -153,11 +153,7 @@ def _estimates(c: _Card) -> dict[str, object]:
 def _history(c: _Card) -> dict[str, object]:
     return {
         "segment_history": card.client_segment_history(client=c.client),
-        "ownership_changes": list(
-            c.client.ownership_changes.select_related("from_user", "to_user", "changed_by")[
-                :LIST_CAP
-            ]
-        ),
+        "ownership_changes": card.client_ownership_changes(client=c.client, limit=LIST_CAP),
         "field_history": card.client_field_history(client=c.client),
     }
 

@@ -181,10 +181,26 @@ class DealFilterSet(django_filters.FilterSet):
     owner_id = django_filters.NumberFilter(field_name="owner_id")
     client_id = django_filters.NumberFilter(field_name="client_id")
     open = django_filters.BooleanFilter(method="filter_open", label=_("Open deals only"))
+    # Inclusive, so "closing this month" is its first and last day; deals
+    # without an expected close date are out of either.
+    closing_before = django_filters.DateFilter(
+        field_name="expected_close_on", lookup_expr="lte", label=_("Expected to close on or before")
+    )
+    closing_after = django_filters.DateFilter(
+        field_name="expected_close_on", lookup_expr="gte", label=_("Expected to close on or after")
+    )
 
     class Meta:
         model = Deal
-        fields = ["stage", "kind", "owner_id", "client_id", "open"]
+        fields = [
+            "stage",
+            "kind",
+            "owner_id",
+            "client_id",
+            "open",
+            "closing_before",
+            "closing_after",
+        ]
 
     def filter_open(self, queryset: QuerySet[Deal], name: str, value: bool) -> QuerySet[Deal]:
         if value is None:

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.selectors import assignable_owners_for, clients_visible_to
-from crm.models import Client, Contact, WalletEstimate
+from crm.models import Client, Contact, OwnershipChange, WalletEstimate
 from crm.selectors import merged_client_survivor
 from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 
@@ -32,7 +32,9 @@ class ClientSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
-        help_text=_("On update: the version you read; a newer one on the server is a conflict."),
+        help_text=_(
+            "Required on update: the version you read; a newer one on the server is a conflict."
+        ),
     )
     parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Client.objects.none(), required=False, allow_null=True
@@ -61,6 +63,18 @@ class ClientSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
             self.fields["parent"].queryset = clients_visible_to(user=request.user)  # type: ignore[attr-defined]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and attrs.get("version") is None:
+            raise serializers.ValidationError(
+                {
+                    "version": _(
+                        "Send the version of the client you read: without it a change "
+                        "could overwrite someone else's unseen."
+                    )
+                }
+            )
+        return attrs
 
     def validate_owner_id(self, value: int) -> User:
         request = self.context["request"]
@@ -205,3 +219,98 @@ class MergedClientSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     merged_into = serializers.IntegerField()
+
+
+# --- The card's history (GET /api/v1/clients/{id}/history/) --------------------
+
+
+class SegmentChangeSerializer(serializers.Serializer):
+    """A metric run in which the client's segment changed."""
+
+    as_of = serializers.DateField(help_text=_("The as-of date of the metric run."))
+    segment = serializers.CharField(help_text=_("The segment code in that run."))
+    segment_label = serializers.CharField(help_text=_("The segment's name, in your language."))
+    previous = serializers.CharField(
+        allow_blank=True,
+        help_text=_("The segment code before; empty in the first run that covered the client."),
+    )
+    status = serializers.CharField(help_text=_("The lifecycle status code in that run."))
+    status_label = serializers.CharField(
+        help_text=_("The lifecycle status's name, in your language.")
+    )
+
+
+class OwnershipChangeSerializer(serializers.ModelSerializer):
+    """A change of the client's owner."""
+
+    from_user = OwnerSerializer(
+        read_only=True, allow_null=True, help_text=_("The previous owner; null for the first one.")
+    )
+    to_user = OwnerSerializer(read_only=True, help_text=_("The new owner."))
+    changed_by = OwnerSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who made the change; null when no person is recorded."),
+    )
+    kind_label = serializers.CharField(
+        source="get_kind_display",
+        read_only=True,
+        help_text=_("How the owner changed, in your language."),
+    )
+
+    class Meta:
+        model = OwnershipChange
+        fields = [
+            "id",
+            "changed_at",
+            "from_user",
+            "to_user",
+            "kind",
+            "kind_label",
+            "changed_by",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    """One field of one save, with the values as the card shows them."""
+
+    field = serializers.CharField(
+        help_text=_("The field's name; unlike the label, it is not translated.")
+    )
+    # Shadows Field.label only for the type checker: DRF pops declared fields off the class.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text=_("The field's label, in your language.")
+    )
+    old = serializers.CharField(
+        help_text=_("The value before the save, as the card shows it (“—”: empty).")
+    )
+    new = serializers.CharField(
+        help_text=_("The value after the save, as the card shows it (“—”: empty).")
+    )
+
+
+class FieldHistoryEntrySerializer(serializers.Serializer):
+    """One save of the card and the fields it changed."""
+
+    when = serializers.DateTimeField(help_text=_("When the card was saved."))
+    user = OwnerSerializer(
+        allow_null=True, help_text=_("Who saved it; null when no person is recorded.")
+    )
+    kind = serializers.CharField(help_text=_("“+” created, “~” changed, “-” deleted."))
+    changes = FieldChangeSerializer(many=True)
+
+
+class ClientHistorySerializer(serializers.Serializer):
+    """The History tab of the card; each list newest first and capped as on the card."""
+
+    segment_history = SegmentChangeSerializer(
+        many=True, help_text=_("One row per metric run in which the segment changed.")
+    )
+    ownership_changes = OwnershipChangeSerializer(
+        many=True, help_text=_("Changes of the owner, newest first.")
+    )
+    field_history = FieldHistoryEntrySerializer(
+        many=True, help_text=_("Saves of the card with the fields each changed, newest first.")
+    )

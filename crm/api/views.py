@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.selectors import client_can_edit, clients_visible_to
 from crm import services
 from crm.api.serializers import (
+    ClientHistorySerializer,
     ClientMergeResultSerializer,
     ClientMergeSerializer,
     ClientSerializer,
@@ -29,7 +30,8 @@ from crm.api.serializers import (
 )
 from crm.filtersets import ClientFilterSet, ContactFilterSet
 from crm.models import Client, Contact
-from crm.selectors import contacts_visible_to, merged_client_survivor
+from crm.selectors import card, contacts_visible_to, merged_client_survivor
+from crm.views_card import LIST_CAP
 
 
 class LanguageOfUserMixin:
@@ -68,6 +70,23 @@ class ClientViewSet(_NoDeleteViewSet):
             return Client.objects.none()
         assert isinstance(self.request.user, User)
         return clients_visible_to(user=self.request.user).select_related("owner")
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A stale ``version`` is a 409 naming each field changed since, then and now."""
+        try:
+            return super().update(request, *args, **kwargs)
+        except services.EditConflict as error:
+            return Response(
+                {
+                    "detail": error.messages[0],
+                    "changed_fields": [
+                        {"field": c.field, "label": c.label, "old": c.old, "new": c.new}
+                        for c in error.changes
+                    ],
+                    "changed_by": error.changed_by,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
 
     @extend_schema(request=ReassignSerializer, responses=ClientSerializer)
     @action(detail=True, methods=["post"])
@@ -160,6 +179,23 @@ class ClientViewSet(_NoDeleteViewSet):
             "merged_at": merged_at,
         }
         return Response(ClientMergeResultSerializer(result, context={"request": request}).data)
+
+    @extend_schema(responses=ClientHistorySerializer)
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """The card's History tab: segment changes by metric run, owner changes and
+        saves of the card (who, when, each field's old and new value), newest first.
+
+        Capped per request: the latest ``LIST_CAP`` (100) segment and owner changes,
+        as on the card for owners; the card's own cap of saves (30).
+        """
+        client = self.get_object()
+        history = {
+            "segment_history": card.client_segment_history(client=client)[:LIST_CAP],
+            "ownership_changes": card.client_ownership_changes(client=client, limit=LIST_CAP),
+            "field_history": card.client_field_history(client=client),
+        }
+        return Response(ClientHistorySerializer(history, context={"request": request}).data)
 
     def perform_create(self, serializer: ClientSerializer) -> None:  # type: ignore[override]
         assert isinstance(self.request.user, User)

@@ -313,10 +313,17 @@ class TaskFilterSet(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label=pgettext_lazy("task filter", "Overdue")
     )
+    # Inclusive, so "due today and overdue" is ``?due_before=<today>&status=open``.
+    due_before = django_filters.DateFilter(
+        field_name="due_on", lookup_expr="lte", label=_("Due on or before")
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_on", lookup_expr="gte", label=_("Due on or after")
+    )
 
     class Meta:
         model = Task
-        fields = ["client_id", "status", "kind", "mine", "overdue"]
+        fields = ["client_id", "status", "kind", "mine", "overdue", "due_before", "due_after"]
 
     def filter_mine(self, queryset: QuerySet[Task], name: str, value: bool) -> QuerySet[Task]:
         return queryset.filter(assignee=self.request.user) if value else queryset

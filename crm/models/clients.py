@@ -155,14 +155,14 @@ class Client(models.Model):
         self.kpp = (self.kpp or "").strip().upper()
         self.external_id = (self.external_id or "").strip()
         if self.parent_id:
-            self._check_holding()
+            self._check_holding(self.parent_id)
 
-    def _check_holding(self) -> None:
+    def _check_holding(self, parent_id: int) -> None:
         """Holdings have two levels: a holding and its subsidiaries (so never a circle)."""
-        if self.parent_id == self.pk:
+        if parent_id == self.pk:
             raise ValidationError({"parent": _("A client cannot be its own holding.")})
         parent = (
-            Client.objects.filter(pk=self.parent_id)
+            Client.objects.filter(pk=parent_id)
             .values("name", "parent_id", "merged_into_id")
             .first()
         )

@@ -4,7 +4,6 @@ and records who did what, so nothing changes without history."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +16,8 @@ from accounts.models import User
 from accounts.selectors import assignable_owners_for, client_can_edit, clients_visible_to
 from crm.choices import OwnershipChangeKind
 from crm.models import Client, Contact, OwnershipChange
-from crm.selectors import book_counts
+from crm.selectors import book_counts, card
+from crm.selectors.card import FieldChange
 
 # Fields of the card a client form or API call may change. The owner is not
 # among them: it changes only through a reassignment or a handoff.
@@ -57,16 +57,6 @@ CONTACT_EDITABLE_FIELDS = (
     "is_active",
     "note",
 )
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One field another user changed after the editor loaded the card, as shown."""
-
-    field: str
-    label: str
-    old: str
-    new: str
 
 
 class EditConflict(ValidationError):
@@ -159,27 +149,6 @@ def client_update(
     return current
 
 
-def _field_label(name: str) -> str:
-    field = Client._meta.get_field(name)
-    return str(getattr(field, "verbose_name", name))
-
-
-def _shown_values(name: str, values: list[Any]) -> list[str]:
-    """Field values as the card shows them: choice labels, names for owners and holdings."""
-    field = Client._meta.get_field(name)
-    names: dict[Any, str] = {}
-    related = getattr(field, "related_model", None)
-    if related is not None:
-        keys = [value for value in values if value is not None]
-        names = {obj.pk: str(obj) for obj in related._default_manager.filter(pk__in=keys)}
-    elif getattr(field, "choices", None):
-        names = {key: str(label) for key, label in field.flatchoices}  # type: ignore[attr-defined]
-    return [
-        "—" if value in (None, "") else names.get(value, str(value))  # a deleted owner: its id
-        for value in values
-    ]
-
-
 def _changes_since(*, client: Client, version: int) -> tuple[list[FieldChange], str]:
     """What others changed after the editor loaded ``version`` of the card (each
     field's value then and now), and who saved it last."""
@@ -191,14 +160,7 @@ def _changes_since(*, client: Client, version: int) -> tuple[list[FieldChange], 
     who = str(latest.history_user) if latest.history_user is not None else ""
     if seen is None:
         return [], who
-    delta = latest.diff_against(seen, excluded_fields=["version"])
-    changes = []
-    for change in delta.changes:
-        old, new = _shown_values(change.field, [change.old, change.new])
-        changes.append(
-            FieldChange(field=change.field, label=_field_label(change.field), old=old, new=new)
-        )
-    return changes, who
+    return card.client_changes_between(older=seen, newer=latest), who
 
 
 @transaction.atomic

@@ -94,7 +94,9 @@ def test_owner_is_not_writable_through_an_update(company, as_user, km_anna, km_b
     assert (anna_client.owner, anna_client.region) == (km_anna, "Москва")
 
 
-def test_update_with_a_stale_version_is_a_conflict(company, as_user, km_anna, anna_client):
+def test_update_with_a_stale_version_is_a_conflict(
+    company, as_user, km_anna, head_gleb, anna_client
+):
     http = as_user(km_anna)
     version = anna_client.version
     ok = http.patch(
@@ -104,15 +106,37 @@ def test_update_with_a_stale_version_is_a_conflict(company, as_user, km_anna, an
     )
     assert ok.status_code == 200
     assert ok.json()["version"] == version + 1
-    stale = http.patch(
+    loaded = ok.json()["version"]
+    moved = as_user(head_gleb).patch(
         f"/api/v1/clients/{anna_client.pk}/",
-        {"region": "Тула", "version": version},
+        {"region": "Тула", "version": loaded},
         content_type="application/json",
     )
-    assert stale.status_code == 400
-    assert "Someone else changed this client" in stale.json()["non_field_errors"][0]
+    assert moved.status_code == 200
+    stale = http.patch(
+        f"/api/v1/clients/{anna_client.pk}/",
+        {"name": "Overwrite", "version": loaded},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409
+    body = stale.json()
+    assert body["changed_fields"] == [
+        {"field": "region", "label": "region", "old": "Омск", "new": "Тула"}
+    ]
+    assert body["changed_by"] == "Gleb Nowak"
+    assert body["detail"].startswith("Gleb Nowak changed this client while you were editing it")
     anna_client.refresh_from_db()
-    assert anna_client.region == "Омск"
+    assert (anna_client.name, anna_client.region) == ("ООО «Анна»", "Тула")
+
+
+def test_an_update_without_the_version_read_is_refused(company, as_user, km_anna, anna_client):
+    response = as_user(km_anna).patch(
+        f"/api/v1/clients/{anna_client.pk}/", {"region": "Омск"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["version"]
+    anna_client.refresh_from_db()
+    assert anna_client.region == "Москва"
 
 
 def test_clients_cannot_be_deleted_through_the_api(company, as_user, km_anna, anna_client):
@@ -211,3 +235,57 @@ def test_reassign_through_the_api(
     assert done.json()["owner"]["id"] == km_boris.pk
     assert anna_client.ownership_changes.filter(kind="reassignment").count() == 1
     assert post(as_user(outsider), url, {"new_owner_id": outsider.pk}).status_code == 404
+
+
+def test_a_holding_is_set_through_the_api_and_has_two_levels(
+    company, as_user, km_anna, boris_client
+):
+    holding = ClientFactory(name="Holding", owner=km_anna)
+    subsidiary = ClientFactory(name="Subsidiary", owner=km_anna)
+    other = ClientFactory(name="Other", owner=km_anna)
+    http = as_user(km_anna)
+
+    def set_parent(client, parent_id):
+        client.refresh_from_db()
+        return http.patch(
+            f"/api/v1/clients/{client.pk}/",
+            {"parent": parent_id, "version": client.version},
+            content_type="application/json",
+        )
+
+    assert set_parent(subsidiary, holding.pk).status_code == 200
+    subsidiary.refresh_from_db()
+    assert subsidiary.parent == holding
+    record = subsidiary.history.latest("history_id")
+    assert (record.parent_id, record.prev_record.parent_id, record.history_user) == (
+        holding.pk,
+        None,
+        km_anna,
+    )
+    refusals = {
+        "own": (other, other.pk, "A client cannot be its own holding."),
+        "below a subsidiary": (
+            other,
+            subsidiary.pk,
+            "Subsidiary belongs to a holding itself: choose the holding at the top.",
+        ),
+        "a holding under another": (
+            holding,
+            other.pk,
+            "This client is the holding of its own subsidiaries: "
+            "it cannot belong to another holding.",
+        ),
+    }
+    for case, (client, parent_id, message) in refusals.items():
+        response = set_parent(client, parent_id)
+        assert response.status_code == 400, case
+        assert response.json() == {"parent": [message]}, case
+    unseen = set_parent(other, boris_client.pk)  # a client one does not see
+    assert unseen.status_code == 400
+    assert list(unseen.json()) == ["parent"]
+    parents = dict(
+        Client.objects.filter(pk__in=[holding.pk, subsidiary.pk, other.pk]).values_list(
+            "name", "parent_id"
+        )
+    )
+    assert parents == {"Holding": None, "Subsidiary": holding.pk, "Other": None}

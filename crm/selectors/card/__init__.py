@@ -10,7 +10,13 @@ the size of the client's history.
 from crm.selectors.card.chart import CHART_MONTHS, RevenueChart, client_revenue_chart
 from crm.selectors.card.contacts import OrgNode, client_org_chart
 from crm.selectors.card.header import CardHeader, card_header, client_metrics
-from crm.selectors.card.history import client_field_history, client_segment_history
+from crm.selectors.card.history import (
+    FieldChange,
+    client_changes_between,
+    client_field_history,
+    client_ownership_changes,
+    client_segment_history,
+)
 from crm.selectors.card.holdings import HoldingRollup, holding_rollup
 from crm.selectors.card.shares import (
     WHITE_SPACE_MIN_PEERS,
@@ -25,15 +31,18 @@ __all__ = [
     "WHITE_SPACE_MIN_PEERS",
     "WHITE_SPACE_MIN_SHARE",
     "CardHeader",
+    "FieldChange",
     "HoldingRollup",
     "OrgNode",
     "RevenueChart",
     "WhiteSpace",
     "card_header",
+    "client_changes_between",
     "client_field_history",
     "client_group_shares",
     "client_metrics",
     "client_org_chart",
+    "client_ownership_changes",
     "client_revenue_chart",
     "client_segment_history",
     "client_white_space",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import User
-from crm.models import Client
+from crm.models import Client, OwnershipChange
 from segmentation.choices import LifecycleStatus, RunStatus, Segment
 from segmentation.models import (
     ClientMetricSnapshot,
@@ -57,8 +57,16 @@ def client_segment_history(*, client: Client) -> list[SegmentChange]:
     return changes
 
 
+def client_ownership_changes(*, client: Client, limit: int) -> list[OwnershipChange]:
+    """The client's owner changes, newest first, with the people named; one query."""
+    return list(
+        client.ownership_changes.select_related("from_user", "to_user", "changed_by")[:limit]
+    )
+
+
 @dataclass(frozen=True)
 class FieldChange:
+    field: str  # the model field's name, for the API: the label is translated
     label: str
     old: str
     new: str
@@ -76,41 +84,42 @@ class HistoryEntry:
 _HISTORY_SKIP = {"id", "created_at", "merged_into"}
 
 
-def client_field_history(*, client: Client) -> list[HistoryEntry]:
-    """Who changed which field of the card and when, newest first (django-simple-history).
-
-    Two queries: the latest records (one more to diff the oldest shown), and
-    the names behind changed owner and holding ids.
-    """
-    records = list(
-        client.history.select_related("history_user").order_by("-history_date", "-history_id")[
-            : FIELD_HISTORY_ENTRIES + 1
-        ]
-    )
-    fields = [
+def _tracked_fields() -> list[Any]:
+    return [
         f
         for f in Client._meta.concrete_fields
         if f.name not in _HISTORY_SKIP and f.name not in ("updated_at", "version")
     ]
-    raw: list[tuple[Any, list[tuple[Any, object, object]]]] = []
+
+
+def _changed_fields(older: Any, newer: Any, fields: list[Any]) -> list[tuple[Any, object, object]]:
+    """(field, old, new) of the fields that differ between two history records
+    (``older`` None: the record that created the card)."""
+    changed = []
+    for model_field in fields:
+        new = getattr(newer, model_field.attname, None)
+        old = getattr(older, model_field.attname, None) if older is not None else None
+        if older is not None and old == new:
+            continue
+        if older is None and new in (None, ""):
+            continue
+        changed.append((model_field, old, new))
+    return changed
+
+
+def _shown_changes(
+    changed_per_entry: list[list[tuple[Any, object, object]]],
+) -> list[list[FieldChange]]:
+    """The changes with their values as the card shows them: choice labels, and the
+    names behind owner and holding ids (one query each, for all entries)."""
     user_ids: set[int] = set()
     client_ids: set[int] = set()
-    for index, record in enumerate(records[:FIELD_HISTORY_ENTRIES]):
-        older = records[index + 1] if index + 1 < len(records) else None
-        changed = []
-        for model_field in fields:
-            new = getattr(record, model_field.attname, None)
-            old = getattr(older, model_field.attname, None) if older is not None else None
-            if older is not None and old == new:
-                continue
-            if older is None and new in (None, ""):
-                continue
-            changed.append((model_field, old, new))
+    for changed in changed_per_entry:
+        for model_field, old, new in changed:
             if model_field.name == "owner":
                 user_ids.update(v for v in (old, new) if isinstance(v, int))
             elif model_field.name == "parent":
                 client_ids.update(v for v in (old, new) if isinstance(v, int))
-        raw.append((record, changed))
     names: dict[tuple[str, int], str] = {}
     if user_ids:
         for user in User.objects.filter(pk__in=user_ids):
@@ -128,8 +137,51 @@ def client_field_history(*, client: Client) -> list[HistoryEntry]:
             return str(dict(model_field.flatchoices).get(value, value))
         return str(value)
 
+    return [
+        [
+            FieldChange(
+                field=model_field.name,
+                label=str(model_field.verbose_name),
+                old=shown(model_field, old),
+                new=shown(model_field, new),
+            )
+            for model_field, old, new in changed
+        ]
+        for changed in changed_per_entry
+    ]
+
+
+def client_changes_between(*, older: Any, newer: Any) -> list[FieldChange]:
+    """The card's fields that differ between two of its history records, shown as
+    the History tab shows them."""
+    return _shown_changes([_changed_fields(older, newer, _tracked_fields())])[0]
+
+
+def client_field_history(*, client: Client) -> list[HistoryEntry]:
+    """Who changed which field of the card and when, newest first (django-simple-history).
+
+    Two queries: the latest records (one more to diff the oldest shown), and
+    the names behind changed owner and holding ids.
+    """
+    records = list(
+        client.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : FIELD_HISTORY_ENTRIES + 1
+        ]
+    )
+    fields = _tracked_fields()
+    raw = [
+        (
+            record,
+            _changed_fields(
+                records[index + 1] if index + 1 < len(records) else None, record, fields
+            ),
+        )
+        for index, record in enumerate(records[:FIELD_HISTORY_ENTRIES])
+    ]
+    shown_per_entry = _shown_changes([changed for _record, changed in raw])
+
     entries = []
-    for record, changed in raw:
+    for (record, changed), shown in zip(raw, shown_per_entry, strict=True):
         if record.history_type != "+" and not changed:
             continue  # a save that changed only bookkeeping fields
         entries.append(
@@ -137,14 +189,7 @@ def client_field_history(*, client: Client) -> list[HistoryEntry]:
                 when=record.history_date,
                 user=record.history_user,
                 kind=record.history_type,
-                changes=[
-                    FieldChange(
-                        label=str(model_field.verbose_name),
-                        old=shown(model_field, old),
-                        new=shown(model_field, new),
-                    )
-                    for model_field, old, new in changed
-                ],
+                changes=shown,
             )
         )
     return entries
