@@ -274,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SegmentEnum": "segmentation.choices.Segment",
         "RatedSegmentEnum": "segmentation.choices.RATED_SEGMENT_CHOICES",
+        "TaskKindEnum": "crm.choices.TaskKind",
     },
 }
 

@@ -7,9 +7,11 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.selectors import assignable_owners_for, clients_visible_to
+from crm.choices import TaskKind
 from crm.models import Client, Contact, OwnershipChange, WalletEstimate
 from crm.selectors import merged_client_survivor
 from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
+from crm.services.client_list import BULK_TASK_MAX
 
 
 class OwnerSerializer(serializers.ModelSerializer):
@@ -313,4 +315,47 @@ class ClientHistorySerializer(serializers.Serializer):
     )
     field_history = FieldHistoryEntrySerializer(
         many=True, help_text=_("Saves of the card with the fields each changed, newest first.")
+    )
+
+
+# --- A task for each client of a selection (POST /api/v1/clients/bulk-task/) --
+
+
+class BulkTaskSerializer(serializers.Serializer):
+    """The client list's bulk action: one task for each selected client one may change."""
+
+    clients = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=BULK_TASK_MAX,
+        help_text=_(
+            "Ids of the selected clients among those the query's filters match; "
+            "without it, every client they match."
+        ),
+    )
+    title = serializers.CharField(max_length=300, help_text=_("The task."))
+    kind = serializers.ChoiceField(choices=TaskKind.choices, default=TaskKind.TOUCH)
+    due_on = serializers.DateField(help_text=_("Today or later."))
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    to_owners = serializers.BooleanField(
+        default=False,
+        help_text=_("Give each task to the client's owner; otherwise you take them all."),
+    )
+
+
+class BulkTaskFailureSerializer(serializers.Serializer):
+    client = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class BulkTaskResultSerializer(serializers.Serializer):
+    created = serializers.ListField(
+        child=serializers.IntegerField(), help_text=_("Clients given a task.")
+    )
+    only_readable = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text=_("Clients you may only read: no task for them."),
+    )
+    failed = BulkTaskFailureSerializer(
+        many=True, help_text=_("Clients whose task was refused, and why.")
     )

@@ -20,6 +20,8 @@ from accounts.models import User
 from accounts.selectors import client_can_edit, clients_visible_to
 from crm import services
 from crm.api.serializers import (
+    BulkTaskResultSerializer,
+    BulkTaskSerializer,
     ClientHistorySerializer,
     ClientMergeResultSerializer,
     ClientMergeSerializer,
@@ -31,6 +33,7 @@ from crm.api.serializers import (
 from crm.filtersets import ClientFilterSet, ContactFilterSet
 from crm.models import Client, Contact
 from crm.selectors import card, contacts_visible_to, merged_client_survivor
+from crm.services import client_list as list_services
 from crm.views_card import LIST_CAP
 
 
@@ -179,6 +182,53 @@ class ClientViewSet(_NoDeleteViewSet):
             "merged_at": merged_at,
         }
         return Response(ClientMergeResultSerializer(result, context={"request": request}).data)
+
+    @extend_schema(request=BulkTaskSerializer, responses=BulkTaskResultSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-task")
+    def bulk_task(self, request: Request) -> Response:
+        """A task for each selected client one may change (the list's bulk action):
+        the clients the query's filters match, or the ids given among them."""
+        assert isinstance(request.user, User)
+        serializer = BulkTaskSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        selection = self.filter_queryset(self.get_queryset())
+        chosen = data.get("clients")
+        if chosen is not None:
+            selection = selection.filter(pk__in=chosen)
+        list_services.bulk_check_size(count=selection.count())
+        clients = list(selection.order_by("pk"))
+        unknown = sorted(set(chosen or ()) - {client.pk for client in clients})
+        if unknown:
+            raise ValidationError(
+                {
+                    "clients": [
+                        _("Unknown clients, or ones you cannot see: %(ids)s.")
+                        % {"ids": ", ".join(map(str, unknown))}
+                    ]
+                }
+            )
+        result = list_services.clients_bulk_task(
+            acting_user=request.user,
+            clients=clients,
+            title=data["title"],
+            due_on=data["due_on"],
+            kind=data["kind"],
+            description=data["description"],
+            to_owners=data["to_owners"],
+        )
+        return Response(
+            BulkTaskResultSerializer(
+                {
+                    "created": [client.pk for client in result.created],
+                    "only_readable": [client.pk for client in result.read_only],
+                    "failed": [
+                        {"client": client.pk, "reason": reason} for client, reason in result.failed
+                    ],
+                }
+            ).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
 
     @extend_schema(responses=ClientHistorySerializer)
     @action(detail=True, methods=["get"])

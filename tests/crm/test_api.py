@@ -289,3 +289,56 @@ def test_a_holding_is_set_through_the_api_and_has_two_levels(
         )
     )
     assert parents == {"Holding": None, "Subsidiary": holding.pk, "Other": None}
+
+
+def test_a_task_for_each_selected_client_through_the_api(
+    company, as_user, km_anna, km_boris, head_gleb, anna_client, boris_client
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from crm.models import ClientGrant, Task
+
+    read_only = ClientFactory(name="Read only", owner=km_boris, region="Тверь")
+    ClientGrant.objects.create(client=read_only, user=km_anna, reason="support", level="read")
+    tverskoy = ClientFactory(name="Tverskoy", owner=km_anna, region="Тверь")
+    due = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    task = {"title": "Call about the autumn order", "kind": "touch", "due_on": due}
+    http = as_user(km_anna)
+    url = "/api/v1/clients/bulk-task/"
+
+    unseen = post(http, url, {**task, "clients": [anna_client.pk, boris_client.pk]})
+    assert unseen.status_code == 400
+    assert unseen.json() == {
+        "clients": [f"Unknown clients, or ones you cannot see: {boris_client.pk}."]
+    }
+    past = post(http, url, {**task, "due_on": "2020-01-01", "clients": [anna_client.pk]})
+    assert past.status_code == 400 and list(past.json()) == ["due_on"]
+    assert not Task.objects.exists()
+
+    # The filters of the list choose the selection: the clients of Tver.
+    response = post(http, f"{url}?region=Тверь", task)
+    assert response.status_code == 201
+    assert response.json() == {
+        "created": [tverskoy.pk],
+        "only_readable": [read_only.pk],
+        "failed": [],
+    }
+    assert [(t.client, t.assignee, t.kind) for t in Task.objects.all()] == [
+        (tverskoy, km_anna, "touch")
+    ]
+
+    given = post(
+        as_user(head_gleb),
+        url,
+        {**task, "clients": [anna_client.pk, boris_client.pk], "to_owners": True},
+    )
+    assert given.status_code == 201
+    assert sorted(given.json()["created"]) == sorted([anna_client.pk, boris_client.pk])
+    assigned = dict(
+        Task.objects.filter(client__in=[anna_client, boris_client]).values_list(
+            "client_id", "assignee_id"
+        )
+    )
+    assert assigned == {anna_client.pk: km_anna.pk, boris_client.pk: km_boris.pk}
