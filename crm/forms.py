@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.selectors import assignable_owners_for
+from accounts.selectors import assignable_owners_for, clients_visible_to
 from crm.models import Client, Contact, WalletEstimate
 from crm.services import CLIENT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 
@@ -34,10 +35,17 @@ class ClientForm(forms.ModelForm):
         },
     )
 
+    # The holding is named by its INN or ERP code: a select listing every
+    # client would not scale to 100 000.
+    holding = forms.CharField(
+        label=_("Holding"),
+        required=False,
+        max_length=100,
+        help_text=_("The INN or the ERP code of the parent company; empty: no holding."),
+    )
+
     class Meta:
         model = Client
-        # The holding is set in the admin or the API (both search for it); a
-        # select listing every client would not scale to 100 000.
         fields = [f for f in CLIENT_EDITABLE_FIELDS if f != "parent"]
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -46,6 +54,9 @@ class ClientForm(forms.ModelForm):
         if self.instance.pk:
             del self.fields["owner"]
             self.fields["version"].initial = self.instance.version
+            parent = self.instance.parent
+            if parent is not None:
+                self.fields["holding"].initial = parent.inn or parent.external_id
         else:
             del self.fields["version"]
             owners = assignable_owners_for(user=user)
@@ -57,6 +68,24 @@ class ClientForm(forms.ModelForm):
                 del self.fields["owner"]
         self.fields["inn"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
 
+    def service_fields(self) -> dict[str, Any]:
+        """The cleaned card fields as the client services take them."""
+        data = {
+            k: v for k, v in self.cleaned_data.items() if k not in ("owner", "version", "holding")
+        }
+        data["parent"] = self.cleaned_data.get("holding")
+        return data
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """A refusal of the services, on the form's own fields (the holding's checks
+        name ``parent``)."""
+        if hasattr(error, "error_dict"):
+            for name, problems in error.error_dict.items():
+                field = "holding" if name == "parent" else name
+                self.add_error(field if field in self.fields else None, problems)
+        else:
+            self.add_error(None, error)
+
     def clean_inn(self) -> str:
         return "".join(str(self.cleaned_data.get("inn") or "").split())
 
@@ -65,6 +94,29 @@ class ClientForm(forms.ModelForm):
 
     def clean_external_id(self) -> str:
         return str(self.cleaned_data.get("external_id") or "").strip()
+
+    def clean_holding(self) -> Client | None:
+        """The parent client the user named, among the clients they see: by ERP code,
+        else by INN (of several branches with one INN, the one at the top)."""
+        code = str(self.cleaned_data.get("holding") or "").strip()
+        if not code:
+            return None
+        seen = clients_visible_to(user=self.user)
+        found = list(seen.filter(external_id=code)[:2]) or list(
+            seen.filter(inn="".join(code.split()))[:5]
+        )
+        if len(found) > 1:
+            found = [client for client in found if client.parent_id is None] or found
+        if not found:
+            raise ValidationError(
+                _("No client you can see has this INN or ERP code."), code="unknown_holding"
+            )
+        if len(found) > 1:
+            raise ValidationError(
+                _("Several clients have this INN: give the holding's ERP code instead."),
+                code="ambiguous_holding",
+            )
+        return found[0]
 
 
 class ContactForm(forms.ModelForm):

@@ -30,7 +30,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
     duplicates: list[Client] = []
     inn_elsewhere = False
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in ("owner", "version")}
+        data = form.service_fields()
         duplicates = likely_duplicates(
             user=user, name=data["name"], inn=data["inn"], region=data["region"]
         )
@@ -42,7 +42,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
                     acting_user=user, owner=form.cleaned_data.get("owner"), **data
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                form.add_service_error(error)
             else:
                 messages.success(request, _("Client created."))
                 return redirect("crm:client_detail", pk=client.pk)
@@ -64,16 +64,15 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ClientForm(request.POST or None, instance=client, user=user)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
             services.client_update(
                 client=client,
                 acting_user=user,
                 expected_version=form.cleaned_data.get("version"),
-                **data,
+                **form.service_fields(),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_service_error(error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("crm:client_detail", pk=client.pk)

@@ -395,3 +395,50 @@ def test_managers_cannot_reassign(company, as_user, km_anna, km_boris, anna_clie
     assert response.status_code == 403
     anna_client.refresh_from_db()
     assert anna_client.owner == km_anna
+
+
+def test_the_holding_is_named_on_the_edit_form_by_its_inn_or_erp_code(
+    company, as_user, km_anna, boris_client, anna_client
+):
+    holding = ClientFactory(
+        name="Holding", owner=km_anna, inn=inn_with_checksum("770000002"), external_id="H-1"
+    )
+    member = ClientFactory(name="Member", owner=km_anna, parent=holding)
+    http = as_user(km_anna)
+    url = reverse("crm:client_edit", args=[anna_client.pk])
+
+    def save(holding_code):
+        anna_client.refresh_from_db()
+        data = form_data(
+            name=anna_client.name,
+            external_id=anna_client.external_id,
+            inn=anna_client.inn,
+            region=anna_client.region,
+            version=anna_client.version,
+            holding=holding_code,
+        )
+        return http.post(url, data)
+
+    assert save(holding.inn).status_code == 302
+    anna_client.refresh_from_db()
+    assert anna_client.parent == holding
+    assert anna_client.history.latest("history_id").prev_record.parent_id is None
+    assert http.get(url).context["form"]["holding"].value() == holding.inn
+    refusals = {
+        "": None,  # clears it
+        "H-1": None,
+        "000": "No client you can see has this INN or ERP code.",
+        boris_client.external_id: "No client you can see has this INN or ERP code.",
+        anna_client.external_id: "A client cannot be its own holding.",
+        member.external_id: "Member belongs to a holding itself: choose the holding at the top.",
+    }
+    for code, message in refusals.items():
+        response = save(code)
+        anna_client.refresh_from_db()
+        if message is None:
+            assert response.status_code == 302, code
+            assert anna_client.parent == (holding if code else None), code
+        else:
+            assert response.status_code == 200, code
+            assert response.context["form"].errors["holding"] == [message], code
+            assert anna_client.parent == holding, code
