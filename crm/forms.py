@@ -120,6 +120,14 @@ class ClientForm(forms.ModelForm):
 
 
 class ContactForm(forms.ModelForm):
+    # The version the editor loaded (edit only), as on the client's form.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("The form is missing the contact's version: reload it and edit again.")
+        },
+    )
+
     class Meta:
         model = Contact
         fields = list(CONTACT_EDITABLE_FIELDS)
@@ -127,6 +135,10 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.client = client
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
         reports_to = self.fields["reports_to"]
         assert isinstance(reports_to, forms.ModelChoiceField)
         reports_to.queryset = client.contacts.exclude(pk=self.instance.pk or 0)

@@ -233,7 +233,11 @@ def contact_edit(request: HttpRequest, pk: int, contact_id: int) -> HttpResponse
     card_url = reverse("crm:client_detail", args=[client.pk]) + "?tab=contacts"
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_save(contact=form.instance, acting_user=user)
+            services.contact_save(
+                contact=form.instance,
+                acting_user=user,
+                expected_version=form.cleaned_data["version"],
+            )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 for name, errors in error.message_dict.items():

@@ -97,10 +97,17 @@ class ContactSerializer(serializers.ModelSerializer):
     reports_to = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.none(), required=False, allow_null=True
     )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "Required on update: the version you read; a newer one on the server is a conflict."
+        ),
+    )
 
     class Meta:
         model = Contact
-        fields = ["id", "client", *CONTACT_EDITABLE_FIELDS, "created_at"]
+        fields = ["id", "client", *CONTACT_EDITABLE_FIELDS, "version", "created_at"]
         read_only_fields = ["created_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -121,6 +128,15 @@ class ContactSerializer(serializers.ModelSerializer):
         ):
             raise serializers.ValidationError(
                 {"client": _("A contact cannot be moved to another client.")}
+            )
+        if self.instance is not None and attrs.get("version") is None:
+            raise serializers.ValidationError(
+                {
+                    "version": _(
+                        "Send the version of the contact you read: without it a change "
+                        "could overwrite someone else's unseen."
+                    )
+                }
             )
         return attrs
 

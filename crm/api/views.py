@@ -60,6 +60,20 @@ class _NoDeleteViewSet(
     """List, retrieve, create and update; records are never deleted through the API."""
 
 
+def _conflict(error: services.EditConflict) -> Response:
+    return Response(
+        {
+            "detail": error.messages[0],
+            "changed_fields": [
+                {"field": c.field, "label": c.label, "old": c.old, "new": c.new}
+                for c in error.changes
+            ],
+            "changed_by": error.changed_by,
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
 class ClientViewSet(_NoDeleteViewSet):
     queryset = Client.objects.none()  # the real one comes from get_queryset, per user
     serializer_class = ClientSerializer
@@ -79,17 +93,7 @@ class ClientViewSet(_NoDeleteViewSet):
         try:
             return super().update(request, *args, **kwargs)
         except services.EditConflict as error:
-            return Response(
-                {
-                    "detail": error.messages[0],
-                    "changed_fields": [
-                        {"field": c.field, "label": c.label, "old": c.old, "new": c.new}
-                        for c in error.changes
-                    ],
-                    "changed_by": error.changed_by,
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
+            return _conflict(error)
 
     @extend_schema(request=ReassignSerializer, responses=ClientSerializer)
     @action(detail=True, methods=["post"])
@@ -283,14 +287,29 @@ class ContactViewSet(_NoDeleteViewSet):
         assert isinstance(self.request.user, User)
         return contacts_visible_to(user=self.request.user).select_related("client")
 
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A contact of a client one may only read is a 403 before anything else; a
+        stale ``version`` is a 409 naming each field changed since, then and now."""
+        assert isinstance(request.user, User)
+        if not client_can_edit(user=request.user, client=self.get_object().client):
+            raise PermissionDenied
+        try:
+            return super().update(request, *args, **kwargs)
+        except services.EditConflict as error:
+            return _conflict(error)
+
     def _save(self, serializer: ContactSerializer) -> None:
         instance = serializer.instance or Contact()
-        for name, value in serializer.validated_data.items():
+        data = dict(serializer.validated_data)
+        expected_version = data.pop("version", None)
+        for name, value in data.items():
             setattr(instance, name, value)
         assert isinstance(self.request.user, User)
         if not client_can_edit(user=self.request.user, client=instance.client):
             raise PermissionDenied
-        serializer.instance = services.contact_save(contact=instance, acting_user=self.request.user)
+        serializer.instance = services.contact_save(
+            contact=instance, acting_user=self.request.user, expected_version=expected_version
+        )
 
     def perform_create(self, serializer: ContactSerializer) -> None:  # type: ignore[override]
         self._save(serializer)

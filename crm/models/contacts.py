@@ -60,6 +60,9 @@ class Contact(models.Model):
     is_active = models.BooleanField(_("works there"), default=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # Bumped on every save, and kept in the history: an edit that carries an
+    # older version is refused, naming what changed since (crm.services.contact_save).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords(excluded_fields=["phone_digits"])
 
@@ -78,9 +81,12 @@ class Contact(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.phone_digits = phone_digits(self.phone)
+        if self.pk and not self._state.adding:
+            self.version = (self.version or 0) + 1
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "phone" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "phone_digits"}
+        if update_fields is not None:
+            extra = {"version"} | ({"phone_digits"} if "phone" in update_fields else set())
+            kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

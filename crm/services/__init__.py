@@ -3,6 +3,7 @@
 from crm.services.clients import (
     CLIENT_EDITABLE_FIELDS,
     CONTACT_EDITABLE_FIELDS,
+    ContactEditConflict,
     EditConflict,
     client_create,
     client_reassign,
@@ -41,6 +42,7 @@ __all__ = [
     "CLIENT_EDITABLE_FIELDS",
     "CONTACT_EDITABLE_FIELDS",
     "TASK_EDITABLE_FIELDS",
+    "ContactEditConflict",
     "EditConflict",
     "LapseSide",
     "NextStep",

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
 from accounts.models import User
@@ -60,7 +61,12 @@ CONTACT_EDITABLE_FIELDS = (
 
 
 class EditConflict(ValidationError):
-    """Someone else saved the record after the editor loaded it."""
+    """Someone else saved the client after the editor loaded it."""
+
+    message_template = gettext_lazy(
+        "%(who)s changed this client while you were editing it: %(changes)s. "
+        "Nothing was saved: reload the card and apply your changes again."
+    )
 
     def __init__(self, *, changes: list[FieldChange], changed_by: str) -> None:
         self.changes = changes
@@ -72,13 +78,19 @@ class EditConflict(ValidationError):
             for change in changes
         )
         super().__init__(
-            _(
-                "%(who)s changed this client while you were editing it: %(changes)s. "
-                "Nothing was saved: reload the card and apply your changes again."
-            )
+            str(self.message_template)
             % {"who": changed_by or _("Someone else"), "changes": shown or "—"},
             code="conflict",
         )
+
+
+class ContactEditConflict(EditConflict):
+    """Someone else saved the contact after the editor loaded it."""
+
+    message_template = gettext_lazy(
+        "%(who)s changed this contact while you were editing it: %(changes)s. "
+        "Nothing was saved: reload the contact and apply your changes again."
+    )
 
 
 def _record_ownership(
@@ -139,7 +151,7 @@ def client_update(
         raise ValueError(f"Not client fields: {sorted(unknown)}")
     current = Client.objects.select_for_update().get(pk=client.pk)
     if expected_version is not None and current.version != expected_version:
-        changes, changed_by = _changes_since(client=current, version=expected_version)
+        changes, changed_by = _changes_since(record=current, version=expected_version)
         raise EditConflict(changes=changes, changed_by=changed_by)
     for name, value in fields.items():
         setattr(current, name, value)
@@ -149,10 +161,12 @@ def client_update(
     return current
 
 
-def _changes_since(*, client: Client, version: int) -> tuple[list[FieldChange], str]:
-    """What others changed after the editor loaded ``version`` of the card (each
-    field's value then and now), and who saved it last."""
-    records = client.history.select_related("history_user").order_by("-history_date", "-history_id")
+def _changes_since(
+    *, record: Client | Contact, version: int, skip: frozenset[str] = frozenset()
+) -> tuple[list[FieldChange], str]:
+    """What others changed after the editor loaded ``version`` of a client or a
+    contact (each field's value then and now), and who saved it last."""
+    records = record.history.select_related("history_user").order_by("-history_date", "-history_id")
     latest = records.first()
     seen = records.filter(version__lte=version).first()
     if latest is None:
@@ -160,7 +174,7 @@ def _changes_since(*, client: Client, version: int) -> tuple[list[FieldChange], 
     who = str(latest.history_user) if latest.history_user is not None else ""
     if seen is None:
         return [], who
-    return card.client_changes_between(older=seen, newer=latest), who
+    return card.changes_between(older=seen, newer=latest, skip=skip), who
 
 
 @transaction.atomic
@@ -248,10 +262,21 @@ def clients_transfer_book(
 
 
 @transaction.atomic
-def contact_save(*, contact: Contact, acting_user: User) -> Contact:
-    """Create or change a contact of a client the user may edit."""
+def contact_save(
+    *, contact: Contact, acting_user: User, expected_version: int | None = None
+) -> Contact:
+    """Create or change a contact of a client the user may edit; refuse a change
+    made on a copy older than the contact (``expected_version``: the one loaded)."""
     if not client_can_edit(user=acting_user, client=contact.client):
         raise PermissionDenied(_("You may not change this client."))
+    if contact.pk and expected_version is not None:
+        current = Contact.objects.select_for_update().get(pk=contact.pk)
+        if current.version != expected_version:
+            changes, changed_by = _changes_since(
+                record=current, version=expected_version, skip=frozenset({"client"})
+            )
+            raise ContactEditConflict(changes=changes, changed_by=changed_by)
+        contact.version = current.version
     contact.full_clean()
     contact._history_user = acting_user  # type: ignore[attr-defined]
     contact.save()

@@ -178,7 +178,7 @@ def test_contacts_create_and_cycle_refused(company, as_user, km_anna, anna_clien
     assert deputy.status_code == 201
     cycle = http.patch(
         f"/api/v1/contacts/{boss.json()['id']}/",
-        {"reports_to": deputy.json()["id"]},
+        {"reports_to": deputy.json()["id"], "version": boss.json()["version"]},
         content_type="application/json",
     )
     assert cycle.status_code == 400
@@ -342,3 +342,28 @@ def test_a_task_for_each_selected_client_through_the_api(
         )
     )
     assert assigned == {anna_client.pk: km_anna.pk, boris_client.pk: km_boris.pk}
+
+
+def test_a_stale_contact_update_is_a_conflict_and_the_version_is_required(
+    company, as_user, km_anna, head_gleb, anna_client
+):
+    contact = ContactFactory(client=anna_client, full_name="Boss")
+    url = f"/api/v1/contacts/{contact.pk}/"
+    loaded = as_user(km_anna).get(url).json()["version"]
+    moved = as_user(head_gleb).patch(
+        url, {"position": "CEO", "version": loaded}, content_type="application/json"
+    )
+    assert moved.status_code == 200 and moved.json()["version"] == loaded + 1
+    http = as_user(km_anna)
+    stale = http.patch(
+        url, {"full_name": "Big Boss", "version": loaded}, content_type="application/json"
+    )
+    assert stale.status_code == 409
+    assert stale.json()["changed_fields"] == [
+        {"field": "position", "label": "position", "old": "—", "new": "CEO"}
+    ]
+    assert stale.json()["changed_by"] == "Gleb Nowak"
+    missing = http.patch(url, {"full_name": "Big Boss"}, content_type="application/json")
+    assert missing.status_code == 400 and list(missing.json()) == ["version"]
+    contact.refresh_from_db()
+    assert (contact.full_name, contact.position) == ("Boss", "CEO")

@@ -336,7 +336,7 @@ def test_editing_a_contact_refuses_a_circle_and_keeps_history(
     deputy = ContactFactory(client=anna_client, full_name="Deputy", reports_to=boss)
     http = as_user(km_anna)
     url = reverse("crm:contact_edit", args=[anna_client.pk, boss.pk])
-    form = {"full_name": "Boss", "attitude": "unknown", "is_active": "on"}
+    form = {"full_name": "Boss", "attitude": "unknown", "is_active": "on", "version": boss.version}
     refused = http.post(url, {**form, "reports_to": deputy.pk})
     assert refused.status_code == 200
     assert "This would make the reporting lines a circle." in refused.content.decode()
@@ -348,6 +348,33 @@ def test_editing_a_contact_refuses_a_circle_and_keeps_history(
     boss.refresh_from_db()
     assert (boss.full_name, boss.position) == ("Big Boss", "CEO")
     assert boss.history.latest().history_user == km_anna
+
+
+def test_a_stale_contact_edit_gets_a_conflict_naming_what_changed(
+    company, as_user, km_anna, head_gleb, anna_client
+):
+    boss = ContactFactory(client=anna_client, full_name="Boss", phone="+7 900 000-00-01")
+    loaded = boss.version
+    changed = Contact.objects.get(pk=boss.pk)
+    changed.position, changed.attitude = "CEO", "supporter"
+    services.contact_save(contact=changed, acting_user=head_gleb, expected_version=loaded)
+    url = reverse("crm:contact_edit", args=[anna_client.pk, boss.pk])
+    form = {"full_name": "Big Boss", "attitude": "unknown", "is_active": "on", "version": loaded}
+    refused = as_user(km_anna).post(url, form)
+    assert refused.status_code == 200
+    message = " ".join(refused.context["form"].non_field_errors())
+    assert message.startswith("Gleb Nowak changed this contact while you were editing it: ")
+    assert "position: — → CEO" in message
+    assert "attitude: Unknown → Supporter" in message
+    assert "phone" not in message
+    boss.refresh_from_db()
+    assert (boss.full_name, boss.position) == ("Boss", "CEO")
+    missing = as_user(km_anna).post(url, {**form, "version": ""})
+    assert missing.context["form"].errors["version"] == [
+        "The form is missing the contact's version: reload it and edit again."
+    ]
+    boss.refresh_from_db()
+    assert boss.full_name == "Boss"
 
 
 def test_contact_edit_respects_the_scope(

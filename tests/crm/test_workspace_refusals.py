@@ -74,7 +74,7 @@ def test_the_contact_form_does_not_offer_the_contact_as_its_own_boss(
     assert offered == [str(org["boss"].pk)]
 
     form = {"full_name": "Renamed", "attitude": "unknown", "is_active": "on"}
-    refused = http.post(url, {**form, "reports_to": deputy.pk})
+    refused = http.post(url, {**form, "reports_to": deputy.pk, "version": deputy.version})
     assert refused.status_code == 200
     assert refused.context["form"].errors == {"reports_to": [INVALID_CHOICE[language]]}
     assert_unchanged(org)
@@ -86,7 +86,7 @@ def test_the_api_refuses_a_contact_reporting_to_itself(
     company, as_user, km_anna, anna_client, org, method, language
 ):
     deputy = org["deputy"]
-    data = {"full_name": "Renamed", "reports_to": deputy.pk}
+    data = {"full_name": "Renamed", "reports_to": deputy.pk, "version": deputy.version}
     if method == "put":
         data["client"] = anna_client.pk
     response = getattr(as_user(speaking(km_anna, language)), method)(

@@ -12,7 +12,7 @@ from crm.selectors.card.contacts import OrgNode, client_org_chart
 from crm.selectors.card.header import CardHeader, card_header, client_metrics
 from crm.selectors.card.history import (
     FieldChange,
-    client_changes_between,
+    changes_between,
     client_field_history,
     client_ownership_changes,
     client_segment_history,
@@ -37,7 +37,7 @@ __all__ = [
     "RevenueChart",
     "WhiteSpace",
     "card_header",
-    "client_changes_between",
+    "changes_between",
     "client_field_history",
     "client_group_shares",
     "client_metrics",

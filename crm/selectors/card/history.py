@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.template.defaultfilters import yesno
+
 from accounts.models import User
 from crm.models import Client, OwnershipChange
 from segmentation.choices import LifecycleStatus, RunStatus, Segment
@@ -84,17 +86,15 @@ class HistoryEntry:
 _HISTORY_SKIP = {"id", "created_at", "merged_into"}
 
 
-def _tracked_fields() -> list[Any]:
-    return [
-        f
-        for f in Client._meta.concrete_fields
-        if f.name not in _HISTORY_SKIP and f.name not in ("updated_at", "version")
-    ]
+def _tracked_fields(model: Any = Client, skip: frozenset[str] = frozenset()) -> list[Any]:
+    """The fields of ``model`` people read in a history (bookkeeping ones left out)."""
+    left_out = _HISTORY_SKIP | {"updated_at", "version"} | skip
+    return [f for f in model._meta.concrete_fields if f.name not in left_out]
 
 
 def _changed_fields(older: Any, newer: Any, fields: list[Any]) -> list[tuple[Any, object, object]]:
     """(field, old, new) of the fields that differ between two history records
-    (``older`` None: the record that created the card)."""
+    (``older`` None: the record that created the row)."""
     changed = []
     for model_field in fields:
         new = getattr(newer, model_field.attname, None)
@@ -111,30 +111,28 @@ def _shown_changes(
     changed_per_entry: list[list[tuple[Any, object, object]]],
 ) -> list[list[FieldChange]]:
     """The changes with their values as the card shows them: choice labels, and the
-    names behind owner and holding ids (one query each, for all entries)."""
-    user_ids: set[int] = set()
-    client_ids: set[int] = set()
+    names behind related ids (one query per related model, for all entries)."""
+    related_ids: dict[Any, set[int]] = {}
     for changed in changed_per_entry:
         for model_field, old, new in changed:
-            if model_field.name == "owner":
-                user_ids.update(v for v in (old, new) if isinstance(v, int))
-            elif model_field.name == "parent":
-                client_ids.update(v for v in (old, new) if isinstance(v, int))
-    names: dict[tuple[str, int], str] = {}
-    if user_ids:
-        for user in User.objects.filter(pk__in=user_ids):
-            names[("owner", user.pk)] = str(user)
-    if client_ids:
-        for pk, name in Client.objects.filter(pk__in=client_ids).values_list("pk", "name"):
-            names[("parent", pk)] = name
+            if model_field.is_relation:
+                related_ids.setdefault(model_field.related_model, set()).update(
+                    v for v in (old, new) if isinstance(v, int)
+                )
+    names: dict[tuple[Any, int], str] = {}
+    for model, ids in related_ids.items():
+        for obj in model._default_manager.filter(pk__in=ids):
+            names[(model, obj.pk)] = str(obj)
 
     def shown(model_field: Any, value: object) -> str:
         if value is None or value == "":
             return "—"
-        if model_field.name in ("owner", "parent") and isinstance(value, int):
-            return names.get((model_field.name, value), f"#{value}")
+        if model_field.is_relation and isinstance(value, int):
+            return names.get((model_field.related_model, value), f"#{value}")
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return str(yesno(value))
         return str(value)
 
     return [
@@ -151,10 +149,14 @@ def _shown_changes(
     ]
 
 
-def client_changes_between(*, older: Any, newer: Any) -> list[FieldChange]:
-    """The card's fields that differ between two of its history records, shown as
-    the History tab shows them."""
-    return _shown_changes([_changed_fields(older, newer, _tracked_fields())])[0]
+def changes_between(
+    *, older: Any, newer: Any, skip: frozenset[str] = frozenset()
+) -> list[FieldChange]:
+    """The fields that differ between two history records of a row (a client's, a
+    contact's), shown as the card's History tab shows them. ``skip``: more fields
+    to leave out."""
+    fields = _tracked_fields(newer.instance_type, skip)
+    return _shown_changes([_changed_fields(older, newer, fields)])[0]
 
 
 def client_field_history(*, client: Client) -> list[HistoryEntry]:
