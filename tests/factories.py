@@ -91,3 +91,26 @@ class ShipmentLineFactory(DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     qty = Decimal("1")
     amount = Decimal("1000.00")
+
+
+def stored_snapshot(*, client: models.Client, as_of: dt.date, **fields: object) -> object:
+    """The client's row in a stored good metric run as of ``as_of``: ``fields`` as
+    given, the other metrics zero (what the card's history and the reactivation
+    counts read, without running the engine)."""
+    from django.db.models import ForeignKey
+
+    from segmentation.models import ClientMetricSnapshot, MetricRun
+
+    run = MetricRun.objects.create(as_of=as_of, status="succeeded", kind="full", trigger="manual")
+    values: dict[str, object] = {"run": run, "client": client, "owner": client.owner, **fields}
+    for field in ClientMetricSnapshot._meta.concrete_fields:
+        if field.primary_key or field.null or field.has_default() or field.name in values:
+            continue
+        if isinstance(field, ForeignKey):
+            continue
+        kind = field.get_internal_type()
+        values[field.name] = (
+            Decimal(0) if kind == "DecimalField" else 0 if "Integer" in kind else ""
+        )
+    values.setdefault("sales_type", client.sales_type)
+    return ClientMetricSnapshot.objects.create(**values)

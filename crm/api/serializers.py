@@ -22,21 +22,39 @@ class OwnerSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "name"]
 
 
-class ClientSerializer(serializers.ModelSerializer):
-    """A client card. The owner is set on creation only (heads may choose it)."""
+class _VersionedSerializer(serializers.ModelSerializer):
+    """A record edited with optimistic locking: an update carries the version read
+    (the service refuses a stale one)."""
 
-    owner = OwnerSerializer(read_only=True)
-    owner_id = serializers.IntegerField(
-        write_only=True,
-        required=False,
-        help_text=_("On creation: the owner's user id (heads only; default: yourself)."),
-    )
     version = serializers.IntegerField(
         required=False,
         min_value=1,
         help_text=_(
             "Required on update: the version you read; a newer one on the server is a conflict."
         ),
+    )
+    version_missing: Any = None  # the refusal of an update without it
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if self.instance is not None and attrs.get("version") is None:
+            raise serializers.ValidationError({"version": self.version_missing})
+        return attrs
+
+
+class ClientSerializer(_VersionedSerializer):
+    """A client card. The owner is set on creation only (heads may choose it)."""
+
+    version_missing = _(
+        "Send the version of the client you read: without it a change "
+        "could overwrite someone else's unseen."
+    )
+
+    owner = OwnerSerializer(read_only=True)
+    owner_id = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        help_text=_("On creation: the owner's user id (heads only; default: yourself)."),
     )
     parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Client.objects.none(), required=False, allow_null=True
@@ -66,18 +84,6 @@ class ClientSerializer(serializers.ModelSerializer):
         if request is not None and request.user.is_authenticated:
             self.fields["parent"].queryset = clients_visible_to(user=request.user)  # type: ignore[attr-defined]
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is not None and attrs.get("version") is None:
-            raise serializers.ValidationError(
-                {
-                    "version": _(
-                        "Send the version of the client you read: without it a change "
-                        "could overwrite someone else's unseen."
-                    )
-                }
-            )
-        return attrs
-
     def validate_owner_id(self, value: int) -> User:
         request = self.context["request"]
         if self.instance is not None:
@@ -92,17 +98,14 @@ class ClientSerializer(serializers.ModelSerializer):
         return owner
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(_VersionedSerializer):
+    version_missing = _(
+        "Send the version of the contact you read: without it a change "
+        "could overwrite someone else's unseen."
+    )
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
     reports_to = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.none(), required=False, allow_null=True
-    )
-    version = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text=_(
-            "Required on update: the version you read; a newer one on the server is a conflict."
-        ),
     )
 
     class Meta:
@@ -129,16 +132,7 @@ class ContactSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"client": _("A contact cannot be moved to another client.")}
             )
-        if self.instance is not None and attrs.get("version") is None:
-            raise serializers.ValidationError(
-                {
-                    "version": _(
-                        "Send the version of the contact you read: without it a change "
-                        "could overwrite someone else's unseen."
-                    )
-                }
-            )
-        return attrs
+        return super().validate(attrs)
 
 
 class ReassignSerializer(serializers.Serializer):

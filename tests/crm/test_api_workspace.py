@@ -4,17 +4,15 @@ card's history, and the same scope as the pages for touches and tasks."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
-from django.db import models
 from django.utils import timezone
 
 from crm import services
 from crm.choices import TaskKind, TaskStatus
 from crm.models import Activity, Task
-from segmentation.models import ClientMetricSnapshot, MetricRun
 from tests.crm.day_data import deal, task, touch
+from tests.factories import stored_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -82,23 +80,6 @@ def test_a_bad_closing_date_is_a_400_naming_the_filter(company, as_user, km_anna
 # --- The card's history -------------------------------------------------------
 
 
-def _snapshot(*, client, as_of: dt.date, segment: str) -> None:
-    """A stored good run that put the client in ``segment`` (other metrics zero)."""
-    run = MetricRun.objects.create(as_of=as_of, status="succeeded", kind="full", trigger="manual")
-    values = {"run": run, "client": client, "owner": client.owner, "segment": segment}
-    for field in ClientMetricSnapshot._meta.concrete_fields:
-        if field.primary_key or field.null or field.has_default() or field.name in values:
-            continue
-        if isinstance(field, models.ForeignKey):
-            continue
-        kind = field.get_internal_type()
-        values[field.name] = (
-            Decimal(0) if kind == "DecimalField" else 0 if "Integer" in kind else ""
-        )
-    values["sales_type"] = client.sales_type
-    ClientMetricSnapshot.objects.create(**values)
-
-
 def test_history_shows_a_change_made_through_the_api(company, as_user, km_anna, anna_client):
     http = as_user(km_anna)
     changed = http.patch(
@@ -107,8 +88,8 @@ def test_history_shows_a_change_made_through_the_api(company, as_user, km_anna, 
         content_type="application/json",
     )
     assert changed.status_code == 200, changed.json()
-    _snapshot(client=anna_client, as_of=TODAY - 2 * DAY, segment="C")
-    _snapshot(client=anna_client, as_of=TODAY - DAY, segment="B")
+    stored_snapshot(client=anna_client, as_of=TODAY - 2 * DAY, segment="C")
+    stored_snapshot(client=anna_client, as_of=TODAY - DAY, segment="B")
 
     response = http.get(f"/api/v1/clients/{anna_client.pk}/history/")
     assert response.status_code == 200
@@ -148,7 +129,7 @@ def test_history_reads_a_fixed_number_of_queries(
     for n, owner in enumerate([km_boris, km_anna, km_boris]):
         services.client_reassign(client=anna_client, new_owner=owner, acting_user=head_gleb)
         services.client_update(client=anna_client, acting_user=head_gleb, region=f"Город {n}")
-        _snapshot(client=anna_client, as_of=TODAY - n * DAY, segment="ABC"[n])
+        stored_snapshot(client=anna_client, as_of=TODAY - n * DAY, segment="ABC"[n])
     http = as_user(head_gleb)
     # Session, user, roles; the head's scope (teams, their people), the client;
     # segments, owners, the card's saves and the names of the owners in them.

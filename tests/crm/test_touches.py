@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.choices import Role
 from crm.choices import SalesType, TaskKind, TaskStatus
 from crm.models import Activity, ClientGrant, Task
-from tests.factories import ClientFactory, ContactFactory, UserFactory
+from tests.factories import ClientFactory, ContactFactory, UserFactory, stored_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -158,35 +158,12 @@ def test_a_reactivation_attempt_is_what_the_engine_counts(company, as_user, km_a
     assert list(counted) == [(anna_client.pk, km_anna.pk)]
 
 
-def _snapshot(*, client, as_of, status):
-    """A stored run that showed the client as ``status`` (other metrics zero)."""
-    from decimal import Decimal
-
-    from django.db import models
-
-    from segmentation.models import ClientMetricSnapshot, MetricRun
-
-    run = MetricRun.objects.create(as_of=as_of, status="succeeded", kind="full", trigger="manual")
-    values = {"run": run, "client": client, "owner": client.owner, "status": status}
-    for field in ClientMetricSnapshot._meta.concrete_fields:
-        if field.primary_key or field.null or field.has_default() or field.name in values:
-            continue
-        if isinstance(field, models.ForeignKey):
-            continue
-        kind = field.get_internal_type()
-        values[field.name] = (
-            Decimal(0) if kind == "DecimalField" else 0 if "Integer" in kind else ""
-        )
-    values["sales_type"] = client.sales_type
-    return ClientMetricSnapshot.objects.create(**values)
-
-
 def test_the_engine_counts_the_attempt(company, as_user, km_anna, anna_client):
     from segmentation.conf import metric_settings
     from segmentation.engine.reactivation import reactivation_conversions
 
     today = timezone.localdate()
-    _snapshot(client=anna_client, as_of=today - dt.timedelta(days=3), status="sleeping")
+    stored_snapshot(client=anna_client, as_of=today - dt.timedelta(days=3), status="sleeping")
     as_user(km_anna).post(touch_url(anna_client), touch(reactivation="on"))
     frame = reactivation_conversions(as_of=today, conf=metric_settings())
     mine = frame[frame["person_id"] == km_anna.pk]
