@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -33,6 +33,7 @@ from crm.api.serializers import (
 from crm.filtersets import ClientFilterSet, ContactFilterSet
 from crm.models import Client, Contact
 from crm.selectors import card, contacts_visible_to, merged_client_survivor
+from crm.selectors.client_list import grouped_by_holding
 from crm.services import client_list as list_services
 from crm.views_card import LIST_CAP
 
@@ -87,6 +88,31 @@ class ClientViewSet(_NoDeleteViewSet):
             return Client.objects.none()
         assert isinstance(self.request.user, User)
         return clients_visible_to(user=self.request.user).select_related("owner")
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The list's filters; ``?view=holdings`` groups the list as the page does."""
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list" and self.request.query_params.get("view") == "holdings":
+            assert isinstance(self.request.user, User)
+            visible = clients_visible_to(user=self.request.user)
+            queryset = grouped_by_holding(queryset, visible=visible)
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "view",
+                str,
+                enum=["holdings"],
+                description=_(
+                    "holdings: each holding followed by its subsidiaries, holdings by name "
+                    "(a subsidiary whose holding you cannot see stands on its own)."
+                ),
+            )
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A stale ``version`` is a 409 naming each field changed since, then and now."""
