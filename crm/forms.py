@@ -48,6 +48,9 @@ class ClientForm(forms.ModelForm):
         model = Client
         fields = [f for f in CLIENT_EDITABLE_FIELDS if f != "parent"]
 
+    # The holding where the card's fields have the parent.
+    field_order = [f if f != "parent" else "holding" for f in CLIENT_EDITABLE_FIELDS]
+
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
