@@ -30,6 +30,7 @@ def test_login_home_and_switch_to_russian(page, screenshot, company, km_anna, km
     screenshot("home-en")
 
     page.get_by_role("link", name="Clients", exact=True).click()
+    page.wait_for_url("**/clients/")  # loaded: htmx listens to the search box
     page.get_by_role("link", name=mine.name).wait_for()
     assert page.get_by_text("ООО «Чужая»").count() == 0
 

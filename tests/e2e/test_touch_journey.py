@@ -26,6 +26,7 @@ def test_log_a_call_with_a_next_step_from_the_client_list(page, screenshot, comp
     page.get_by_role("heading", name="Hello, Anna").wait_for()
 
     page.get_by_role("link", name="Clients", exact=True).click()
+    page.wait_for_url("**/clients/")  # loaded: htmx listens to the search box
     page.get_by_label("Search").fill(client.inn[3:9])
     page.wait_for_url(f"**q={client.inn[3:9]}**")
     row = page.get_by_role("row").filter(has_text=client.name)
