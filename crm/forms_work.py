@@ -190,6 +190,14 @@ class TouchForm(forms.Form):
 class TaskForm(forms.ModelForm):
     """Create or edit a task; the assignee among the people the user may assign."""
 
+    # The version the editor loaded (edit only), as on the client's form.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("The form is missing the task's version: reload it and edit again.")
+        },
+    )
+
     class Meta:
         model = Task
         fields = ["title", "kind", "due_on", "assignee", "description"]
@@ -208,8 +216,11 @@ class TaskForm(forms.ModelForm):
         allowed = selectors.task_assignees_for(user=user).values("id")
         keep = Q(pk=self.instance.assignee_id) if self.instance.pk else Q(pk__in=[])
         assignee.queryset = User.objects.filter(Q(pk__in=allowed) | keep)
-        if not self.instance.pk:
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        else:
             assignee.initial = user.pk
+            del self.fields["version"]
         self.fields["kind"].initial = choices.TaskKind.TOUCH
 
     def clean_due_on(self) -> dt.date:

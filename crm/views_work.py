@@ -256,7 +256,9 @@ def task_edit(request: HttpRequest, task_id: int) -> HttpResponse:
         fields = {name: data[name] for name in services.TASK_EDITABLE_FIELDS}
         try:
             with transaction.atomic():
-                task = services.task_update(task=task, acting_user=user, **fields)
+                task = services.task_update(
+                    task=task, acting_user=user, expected_version=data["version"], **fields
+                )
                 services.task_reassign(task=task, assignee=data["assignee"], acting_user=user)
         except ValidationError as error:
             _apply_errors(form, error)

@@ -22,7 +22,7 @@ class OwnerSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "name"]
 
 
-class _VersionedSerializer(serializers.ModelSerializer):
+class VersionedSerializer(serializers.ModelSerializer):
     """A record edited with optimistic locking: an update carries the version read
     (the service refuses a stale one)."""
 
@@ -35,14 +35,18 @@ class _VersionedSerializer(serializers.ModelSerializer):
     )
     version_missing: Any = None  # the refusal of an update without it
 
+    def needs_version(self, attrs: dict[str, Any]) -> bool:
+        """Whether this call must carry the version read: every update."""
+        return self.instance is not None
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        if self.instance is not None and attrs.get("version") is None:
+        if self.needs_version(attrs) and attrs.get("version") is None:
             raise serializers.ValidationError({"version": self.version_missing})
         return attrs
 
 
-class ClientSerializer(_VersionedSerializer):
+class ClientSerializer(VersionedSerializer):
     """A client card. The owner is set on creation only (heads may choose it)."""
 
     version_missing = _(
@@ -98,7 +102,7 @@ class ClientSerializer(_VersionedSerializer):
         return owner
 
 
-class ContactSerializer(_VersionedSerializer):
+class ContactSerializer(VersionedSerializer):
     version_missing = _(
         "Send the version of the contact you read: without it a change "
         "could overwrite someone else's unseen."

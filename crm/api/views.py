@@ -61,7 +61,8 @@ class _NoDeleteViewSet(
     """List, retrieve, create and update; records are never deleted through the API."""
 
 
-def _conflict(error: services.EditConflict) -> Response:
+def conflict_response(error: services.EditConflict) -> Response:
+    """A 409 naming each field changed since the version sent, then and now, and who."""
     return Response(
         {
             "detail": error.messages[0],
@@ -119,7 +120,7 @@ class ClientViewSet(_NoDeleteViewSet):
         try:
             return super().update(request, *args, **kwargs)
         except services.EditConflict as error:
-            return _conflict(error)
+            return conflict_response(error)
 
     @extend_schema(request=ReassignSerializer, responses=ClientSerializer)
     @action(detail=True, methods=["post"])
@@ -322,7 +323,7 @@ class ContactViewSet(_NoDeleteViewSet):
         try:
             return super().update(request, *args, **kwargs)
         except services.EditConflict as error:
-            return _conflict(error)
+            return conflict_response(error)
 
     def _save(self, serializer: ContactSerializer) -> None:
         instance = serializer.instance or Contact()

@@ -20,13 +20,15 @@ from django.utils.translation import pgettext_lazy
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.models import User
 from accounts.selectors import clients_visible_to
 from crm import choices, selectors, services
-from crm.api.serializers import OwnerSerializer
-from crm.api.views import LanguageOfUserMixin
+from crm.api.serializers import OwnerSerializer, VersionedSerializer
+from crm.api.views import LanguageOfUserMixin, conflict_response
 from crm.models import (
     Activity,
     Client,
@@ -239,7 +241,7 @@ def _next_task_errors(error: DjangoValidationError) -> dict[str, Any]:
 # --- Tasks --------------------------------------------------------------------
 
 
-class TaskSerializer(_ScopedClientMixin, serializers.ModelSerializer):
+class TaskSerializer(_ScopedClientMixin, VersionedSerializer):
     """A task. The status changes through ``status`` (open, done, cancelled), the
     assignee through ``assignee_id``; both keep history."""
 
@@ -254,6 +256,10 @@ class TaskSerializer(_ScopedClientMixin, serializers.ModelSerializer):
         help_text=_("Default: yourself. A head may choose one of their people."),
     )
     overdue = serializers.SerializerMethodField()
+    version_missing = _(
+        "Send the version of the task you read: without it a change "
+        "could overwrite someone else's unseen."
+    )
 
     class Meta:
         model = Task
@@ -271,6 +277,7 @@ class TaskSerializer(_ScopedClientMixin, serializers.ModelSerializer):
             "created_at",
             "completed_at",
             "overdue",
+            "version",
         ]
         read_only_fields = ["created_at", "completed_at"]
 
@@ -302,7 +309,13 @@ class TaskSerializer(_ScopedClientMixin, serializers.ModelSerializer):
             )
         if self.instance is None and attrs.get("status", choices.TaskStatus.OPEN) != "open":
             raise serializers.ValidationError({"status": [_("A new task is open.")]})
-        return attrs
+        return super().validate(attrs)
+
+    def needs_version(self, attrs: dict[str, Any]) -> bool:
+        """An update of the fields or the assignee; a status change alone is an action
+        checked on its own (a task done twice is refused)."""
+        edits = set(attrs) & {*services.TASK_EDITABLE_FIELDS, "assignee_id"}
+        return self.instance is not None and bool(edits)
 
 
 class TaskFilterSet(django_filters.FilterSet):
@@ -357,11 +370,19 @@ class TaskViewSet(
             "assignee", "created_by"
         )
 
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A stale ``version`` is a 409 naming each field changed since, then and now."""
+        try:
+            return super().update(request, *args, **kwargs)
+        except services.EditConflict as error:
+            return conflict_response(error)
+
     def perform_create(self, serializer: TaskSerializer) -> None:  # type: ignore[override]
         user = self.request.user
         assert isinstance(user, User)
         data: dict[str, Any] = dict(serializer.validated_data)
         data.pop("status", None)
+        data.pop("version", None)
         serializer.instance = services.task_create(
             acting_user=user, assignee=data.pop("assignee_id", None), **data
         )
@@ -378,10 +399,16 @@ class TaskViewSet(
         data.pop("client", None)
         status = data.pop("status", None)
         assignee = data.pop("assignee_id", None)
+        version = data.pop("version", None)
         if data:
-            task = services.task_update(task=task, acting_user=user, **data)
+            task = services.task_update(
+                task=task, acting_user=user, expected_version=version, **data
+            )
+            version = None  # checked; the reassignment below follows this save
         if assignee is not None:
-            task = services.task_reassign(task=task, assignee=assignee, acting_user=user)
+            task = services.task_reassign(
+                task=task, assignee=assignee, acting_user=user, expected_version=version
+            )
         if status == choices.TaskStatus.DONE:
             task = services.task_complete(task=task, acting_user=user)
         elif status == choices.TaskStatus.CANCELLED:

@@ -3,14 +3,13 @@
 from crm.services.clients import (
     CLIENT_EDITABLE_FIELDS,
     CONTACT_EDITABLE_FIELDS,
-    ContactEditConflict,
-    EditConflict,
     client_create,
     client_reassign,
     client_update,
     clients_transfer_book,
     contact_save,
 )
+from crm.services.conflicts import ContactEditConflict, EditConflict, TaskEditConflict
 from crm.services.estimates import (
     wallet_estimate_create,
     wallet_estimate_reject,
@@ -47,6 +46,7 @@ __all__ = [
     "LapseSide",
     "NextStep",
     "ReactivationAttempt",
+    "TaskEditConflict",
     "activity_log",
     "client_create",
     "client_reassign",

@@ -10,15 +10,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
 from accounts.models import User
 from accounts.selectors import assignable_owners_for, client_can_edit, clients_visible_to
 from crm.choices import OwnershipChangeKind
 from crm.models import Client, Contact, OwnershipChange
-from crm.selectors import book_counts, card
-from crm.selectors.card import FieldChange
+from crm.selectors import book_counts
+from crm.services.conflicts import ContactEditConflict, EditConflict
 
 # Fields of the card a client form or API call may change. The owner is not
 # among them: it changes only through a reassignment or a handoff.
@@ -58,39 +57,6 @@ CONTACT_EDITABLE_FIELDS = (
     "is_active",
     "note",
 )
-
-
-class EditConflict(ValidationError):
-    """Someone else saved the client after the editor loaded it."""
-
-    message_template = gettext_lazy(
-        "%(who)s changed this client while you were editing it: %(changes)s. "
-        "Nothing was saved: reload the card and apply your changes again."
-    )
-
-    def __init__(self, *, changes: list[FieldChange], changed_by: str) -> None:
-        self.changes = changes
-        self.changed_fields = [change.label for change in changes]
-        self.changed_by = changed_by
-        shown = "; ".join(
-            _("%(field)s: %(old)s → %(new)s")
-            % {"field": change.label, "old": change.old, "new": change.new}
-            for change in changes
-        )
-        super().__init__(
-            str(self.message_template)
-            % {"who": changed_by or _("Someone else"), "changes": shown or "—"},
-            code="conflict",
-        )
-
-
-class ContactEditConflict(EditConflict):
-    """Someone else saved the contact after the editor loaded it."""
-
-    message_template = gettext_lazy(
-        "%(who)s changed this contact while you were editing it: %(changes)s. "
-        "Nothing was saved: reload the contact and apply your changes again."
-    )
 
 
 def _record_ownership(
@@ -151,30 +117,13 @@ def client_update(
         raise ValueError(f"Not client fields: {sorted(unknown)}")
     current = Client.objects.select_for_update().get(pk=client.pk)
     if expected_version is not None and current.version != expected_version:
-        changes, changed_by = _changes_since(record=current, version=expected_version)
-        raise EditConflict(changes=changes, changed_by=changed_by)
+        raise EditConflict.since(record=current, version=expected_version)
     for name, value in fields.items():
         setattr(current, name, value)
     current.full_clean()
     current._history_user = acting_user  # type: ignore[attr-defined]
     current.save()
     return current
-
-
-def _changes_since(
-    *, record: Client | Contact, version: int, skip: frozenset[str] = frozenset()
-) -> tuple[list[FieldChange], str]:
-    """What others changed after the editor loaded ``version`` of a client or a
-    contact (each field's value then and now), and who saved it last."""
-    records = record.history.select_related("history_user").order_by("-history_date", "-history_id")
-    latest = records.first()
-    seen = records.filter(version__lte=version).first()
-    if latest is None:
-        return [], ""
-    who = str(latest.history_user) if latest.history_user is not None else ""
-    if seen is None:
-        return [], who
-    return card.changes_between(older=seen, newer=latest, skip=skip), who
 
 
 @transaction.atomic
@@ -272,10 +221,7 @@ def contact_save(
     if contact.pk and expected_version is not None:
         current = Contact.objects.select_for_update().get(pk=contact.pk)
         if current.version != expected_version:
-            changes, changed_by = _changes_since(
-                record=current, version=expected_version, skip=frozenset({"client"})
-            )
-            raise ContactEditConflict(changes=changes, changed_by=changed_by)
+            raise ContactEditConflict.since(record=current, version=expected_version)
         contact.version = current.version
     contact.full_clean()
     contact._history_user = acting_user  # type: ignore[attr-defined]

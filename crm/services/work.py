@@ -24,6 +24,7 @@ from crm import selectors
 from crm.choices import ActivityPurpose, Initiator, SalesType, TaskKind, TaskStatus
 from crm.models import Activity, Client, Contact, Task
 from crm.selectors import book_counts
+from crm.services.conflicts import TaskEditConflict
 
 # A touch is a fact: one logged "in the future" is a typo, but clocks of
 # phones and servers differ by a few minutes.
@@ -253,19 +254,27 @@ def task_create(
     return _save_task(task, acting_user=acting_user)
 
 
-def _locked(*, task: Task, acting_user: User) -> Task:
+def _locked(*, task: Task, acting_user: User, expected_version: int | None = None) -> Task:
+    """The task locked for a change; refused when the editor's copy (``expected_version``)
+    is older than it."""
     if not selectors.task_can_change(user=acting_user, task=task):
         raise PermissionDenied(_("You may not change this task."))
-    return Task.objects.select_for_update().get(pk=task.pk)
+    current = Task.objects.select_for_update().get(pk=task.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise TaskEditConflict.since(record=current, version=expected_version)
+    return current
 
 
 @transaction.atomic
-def task_update(*, task: Task, acting_user: User, **fields: Any) -> Task:
-    """Change the title, kind, due date or description of a task."""
+def task_update(
+    *, task: Task, acting_user: User, expected_version: int | None = None, **fields: Any
+) -> Task:
+    """Change the title, kind, due date or description of a task; refuse when the
+    editor's copy (``expected_version``, the one loaded) is out of date."""
     unknown = set(fields) - set(TASK_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not task fields: {sorted(unknown)}")
-    current = _locked(task=task, acting_user=acting_user)
+    current = _locked(task=task, acting_user=acting_user, expected_version=expected_version)
     due_on = fields.get("due_on")
     if due_on is not None and due_on != current.due_on:
         _check_due(due_on=due_on)
@@ -275,8 +284,10 @@ def task_update(*, task: Task, acting_user: User, **fields: Any) -> Task:
 
 
 @transaction.atomic
-def task_reassign(*, task: Task, assignee: User, acting_user: User) -> Task:
-    current = _locked(task=task, acting_user=acting_user)
+def task_reassign(
+    *, task: Task, assignee: User, acting_user: User, expected_version: int | None = None
+) -> Task:
+    current = _locked(task=task, acting_user=acting_user, expected_version=expected_version)
     if current.assignee_id == assignee.pk:
         return current
     _check_assignee(

@@ -75,7 +75,12 @@ def test_an_overdue_task_keeps_its_date_when_edited(company, as_user, km_anna, a
     task = task_for(km_anna, anna_client, days=-5)
     response = as_user(km_anna).post(
         reverse("crm:task_edit", args=[task.pk]),
-        form(title="Renamed", due_on=task.due_on.isoformat(), assignee=km_anna.pk),
+        form(
+            title="Renamed",
+            due_on=task.due_on.isoformat(),
+            assignee=km_anna.pk,
+            version=task.version,
+        ),
     )
     assert response.status_code == 302
     task.refresh_from_db()
@@ -107,15 +112,20 @@ def test_a_head_reassigns_to_their_people_a_manager_only_to_themselves(
     ClientFactory(owner=km_boris)
     task = task_for(km_anna, anna_client)
     url = reverse("crm:task_edit", args=[task.pk])
-    refused = as_user(km_anna).post(url, form(assignee=km_boris.pk, due_on=task.due_on))
+    loaded = task.version
+    refused = as_user(km_anna).post(
+        url, form(assignee=km_boris.pk, due_on=task.due_on, version=loaded)
+    )
     assert "You cannot give a task to this user." in refused.content.decode()
     # Boris cannot see Anna's client: the head must give him access first.
-    blocked = as_user(head_gleb).post(url, form(assignee=km_boris.pk, due_on=task.due_on))
+    blocked = as_user(head_gleb).post(
+        url, form(assignee=km_boris.pk, due_on=task.due_on, version=loaded)
+    )
     assert "This person cannot see the client" in blocked.content.decode()
     client_less = task_for(km_anna)
     moved = as_user(head_gleb).post(
         reverse("crm:task_edit", args=[client_less.pk]),
-        form(assignee=km_boris.pk, due_on=client_less.due_on),
+        form(assignee=km_boris.pk, due_on=client_less.due_on, version=client_less.version),
     )
     assert moved.status_code == 302
     client_less.refresh_from_db()
@@ -166,3 +176,65 @@ def test_my_tasks_is_paginated_with_a_bounded_number_of_queries(
     assert "60 tasks" in first and "Page 1 of 2" in first
     with django_assert_max_num_queries(9):
         assert http.get(reverse("crm:task_list"), {"page": 2}).status_code == 200
+
+
+def test_a_stale_task_edit_gets_a_conflict_naming_what_changed(
+    company, as_user, km_anna, head_gleb, anna_client
+):
+    task = task_for(km_anna, anna_client, title="Call back")
+    loaded = task.version
+    services.task_update(
+        task=task, acting_user=head_gleb, expected_version=loaded, title="Call back today"
+    )
+    http = as_user(km_anna)
+    url = reverse("crm:task_edit", args=[task.pk])
+    stale = http.post(url, form(title="Send the offer", assignee=km_anna.pk, version=loaded))
+    assert stale.status_code == 200
+    message = " ".join(stale.context["form"].non_field_errors())
+    assert message.startswith("Gleb Nowak changed this task while you were editing it: ")
+    assert "title: Call back → Call back today" in message
+    task.refresh_from_db()
+    assert (task.title, task.version) == ("Call back today", loaded + 1)
+
+    # Done in the meantime: the edit names the new status instead of reopening it unseen.
+    reloaded = task.version
+    http.post(reverse("crm:task_status", args=[task.pk, "complete"]))
+    done = http.post(url, form(title="Send the offer", assignee=km_anna.pk, version=reloaded))
+    assert "status: Open → Done" in " ".join(done.context["form"].non_field_errors())
+    missing = http.post(url, form(title="Send the offer", assignee=km_anna.pk))
+    assert missing.context["form"].errors["version"] == [
+        "The form is missing the task's version: reload it and edit again."
+    ]
+    task.refresh_from_db()
+    assert (task.title, task.status) == ("Call back today", TaskStatus.DONE)
+
+
+def test_the_api_needs_the_version_read_to_change_a_task_but_not_to_close_it(
+    company, as_user, km_anna, head_gleb, anna_client
+):
+    task = task_for(km_anna, anna_client, title="Call back")
+    url = f"/api/v1/tasks/{task.pk}/"
+    http = as_user(km_anna)
+    loaded = http.get(url).json()["version"]
+    missing = http.patch(url, {"title": "Renamed"}, content_type="application/json")
+    assert missing.status_code == 400 and list(missing.json()) == ["version"]
+    moved = as_user(head_gleb).patch(
+        url,
+        {"due_on": (TODAY + dt.timedelta(days=7)).isoformat(), "version": loaded},
+        content_type="application/json",
+    )
+    assert moved.status_code == 200
+    stale = http.patch(
+        url, {"title": "Renamed", "version": loaded}, content_type="application/json"
+    )
+    assert stale.status_code == 409
+    assert [change["field"] for change in stale.json()["changed_fields"]] == ["due_on"]
+    assert stale.json()["changed_by"] == "Gleb Nowak"
+    closed = http.patch(url, {"status": "done"}, content_type="application/json")
+    assert closed.status_code == 200 and closed.json()["status"] == "done"
+    task.refresh_from_db()
+    assert (task.title, task.due_on, task.status) == (
+        "Call back",
+        TODAY + dt.timedelta(days=7),
+        TaskStatus.DONE,
+    )
