@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from config.api import obtain_auth_token
 from crm import views_day
 
 admin.site.site_header = _("Clientbase administration")

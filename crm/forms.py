@@ -189,5 +189,16 @@ class WalletEstimateForm(forms.ModelForm):
         self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "min": "0"})
 
 
+class ClientMergeForm(forms.Form):
+    """The note kept with a merge (the merge page's only input)."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class EstimateReviewForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)

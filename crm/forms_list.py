@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,9 +35,14 @@ class IdsField(forms.Field):
 
     def to_python(self, value: Any) -> list[int]:
         try:
-            return sorted({int(item) for item in value or []})
+            ids = sorted({int(item) for item in value or []})
         except (TypeError, ValueError):
             raise ValidationError(_("The selection is not valid."), code="invalid") from None
+        # An id no row can have would overflow the database's integers.
+        low, high = connection.ops.integer_field_range("BigAutoField")
+        if ids and not (low <= ids[0] and ids[-1] <= high):
+            raise ValidationError(_("The selection is not valid."), code="invalid")
+        return ids
 
 
 class SelectionForm(forms.Form):

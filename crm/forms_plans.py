@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Period, PeriodKind
-from crm.models.plans import PERIOD_START_MESSAGES, is_period_start
+from crm.models.plans import PERIOD_START_MESSAGES, is_period_start, validate_period_year
 
 
 class PeriodForm(forms.Form):
@@ -26,6 +26,7 @@ class PeriodForm(forms.Form):
         label=_("Starting"),
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Any day of the period."),
+        validators=[validate_period_year],
     )
 
     def period(self) -> Period:
@@ -43,6 +44,7 @@ class _AmountForm(forms.Form):
         label=_("Period start"),
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("The first day of the month, quarter or year."),
+        validators=[validate_period_year],
     )
     amount = forms.DecimalField(
         label=_("Amount"),

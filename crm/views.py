@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.selectors import client_can_edit
 from crm import selectors, services
 from crm.duplicates import inn_known_elsewhere, likely_duplicates
-from crm.forms import ClientForm, ContactForm
+from crm.forms import ClientForm, ClientMergeForm, ContactForm
 from crm.models import Client
 
 CLIENTS_PER_PAGE = 50
@@ -111,13 +111,14 @@ def client_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         raise PermissionDenied
     survivor = selectors.client_get_visible(user=user, pk=pk)
     merged = selectors.client_get_visible(user=user, pk=other_pk)
-    if request.method == "POST":
+    form = ClientMergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
             services.clients_merge(
                 survivor=survivor,
                 merged=merged,
                 acting_user=user,
-                note=request.POST.get("note", "")[:2000],
+                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             for message in error.messages:
@@ -129,5 +130,6 @@ def client_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         "survivor": survivor,
         "merged": merged,
         "moved": services.clients_merge_preview(survivor=survivor, merged=merged),
+        "form": form,
     }
     return render(request, "crm/client_merge.html", context)

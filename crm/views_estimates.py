@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -84,18 +85,33 @@ def estimate_review(request: HttpRequest, estimate_id: int, decision: str) -> Ht
     user = _user(request)
     estimate = get_object_or_404(selectors.estimates_visible_to(user=user), pk=estimate_id)
     form = EstimateReviewForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    try:
-        if decision == "verify":
-            services.wallet_estimate_verify(estimate=estimate, acting_user=user, comment=comment)
-            messages.success(request, _("Estimate verified."))
-        else:
-            services.wallet_estimate_reject(estimate=estimate, acting_user=user, comment=comment)
-            messages.success(request, _("Estimate rejected."))
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+    if not form.is_valid():
+        # A comment that cannot be kept is refused, not dropped: nothing is reviewed.
+        for name, problems in form.errors.items():
+            for problem in problems:
+                messages.error(
+                    request,
+                    _("%(field)s: %(error)s") % {"field": form[name].label, "error": problem},
+                )
+    else:
+        comment = form.cleaned_data["comment"]
+        try:
+            if decision == "verify":
+                services.wallet_estimate_verify(
+                    estimate=estimate, acting_user=user, comment=comment
+                )
+                messages.success(request, _("Estimate verified."))
+            else:
+                services.wallet_estimate_reject(
+                    estimate=estimate, acting_user=user, comment=comment
+                )
+                messages.success(request, _("Estimate rejected."))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
     next_url = request.POST.get("next") or ""
-    if next_url.startswith("/") and not next_url.startswith("//"):
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(next_url)
     return redirect("crm:estimates_to_verify")

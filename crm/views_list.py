@@ -236,16 +236,20 @@ def client_list_columns(request: HttpRequest) -> HttpResponse:
 def saved_filter_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = SavedFilterForm(request.POST)
-    form.is_valid()  # both fields are optional: the service names the problems
-    query = form.cleaned_data.get("query", "")
-    try:
-        saved = list_services.saved_filter_create(
-            user=user, name=form.cleaned_data.get("name", ""), query=query
-        )
-    except ValidationError as error:
-        for field_name, problems in error.message_dict.items():
-            # The query travels in a hidden field: its problems show above the form.
-            form.add_error("name" if field_name == "name" else None, problems)
+    saved = None
+    # Both fields are optional: the service names the problems. A field the form
+    # refuses (a NUL character) is not saved as empty instead.
+    if form.is_valid():
+        try:
+            saved = list_services.saved_filter_create(
+                user=user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+            )
+        except ValidationError as error:
+            for field_name, problems in error.message_dict.items():
+                # The query travels in a hidden field: its problems show above the form.
+                form.add_error("name" if field_name == "name" else None, problems)
+    if saved is None:
+        query = form.cleaned_data.get("query", "")
         params = QueryDict(list_services.list_query_normalized(query))
         return _render_list(request, params, status=400, save_form=form, save_open=True)
     messages.success(request, _("Filter “%(name)s” saved.") % {"name": saved.name})

@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -29,6 +28,7 @@ from crm.forms_plans import ForecastForm, PeriodForm, PlanForm
 from crm.models import Client, Period, PeriodKind, PlanLevel, SalesForecast, SalesPlan
 from crm.selectors import plans as plan_selectors
 from crm.services import plans as plan_services
+from crm.views_work import _next_url
 
 # Plans are set for teams, managers and clients; forecasts for managers and clients.
 PLAN_LEVELS = {PlanLevel.TEAM, PlanLevel.MANAGER, PlanLevel.CLIENT}
@@ -109,19 +109,6 @@ def _manager_page(
 
 
 # --- Setting a plan or a forecast ----------------------------------------------
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    candidates = [request.POST.get("next"), request.GET.get("next")]
-    htmx = getattr(request, "htmx", None)
-    if htmx:
-        candidates.append(htmx.current_url)
-    for url in candidates:
-        if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return url
-    return default
 
 
 def _target(request: HttpRequest, level: str, pk: int, *, forecast: bool) -> dict[str, Any]:

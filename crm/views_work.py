@@ -49,14 +49,20 @@ def _editable_client(request: HttpRequest, pk: int) -> Client:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
-    """Where to go after saving: the page the dialog was opened on, if it is ours."""
+    """Where to go after saving: the page the dialog was opened on, if it is ours: a
+    path or a URL of this host (a bare word such as "-1" would be taken for the name
+    of a view, and the redirect would fail after the save)."""
     candidates = [request.POST.get("next"), request.GET.get("next")]
     htmx = getattr(request, "htmx", None)
     if htmx:
         candidates.append(htmx.current_url)
     for url in candidates:
-        if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        if (
+            url
+            and url.startswith(("/", "http://", "https://"))
+            and url_has_allowed_host_and_scheme(
+                url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
         ):
             return url
     return default

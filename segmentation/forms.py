@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import ProductGroup
@@ -36,6 +36,10 @@ STRATEGY_MAX_LENGTH = 1000
 NAME_REQUIRED = _("Give the segment a name.")
 COLOUR_INVALID = _("Write the colour as # and six hexadecimal digits, e.g. #1f5fbf.")
 DAYS_AT_LEAST_ONE = _("Give a whole number of days, at least 1.")
+# A standard beyond ten years means nothing, and dates computed from a huge
+# one fall off the calendar (the overdue lists subtract it from today).
+DAYS_MAX = 3650
+DAYS_AT_MOST = _("Give a whole number of days, at most %(limit_value)s (ten years).")
 PERCENTILE_RANGE = _("A percentile lies above 0 and at most 100.")
 AMOUNT_NOT_NEGATIVE = _("The potential threshold cannot be negative.")
 SHARE_PERCENT_RANGE = _("The share threshold lies above 0 % and at most 100 %.")
@@ -70,6 +74,7 @@ GROUP_INPUTS = (
 
 validate_colour = RegexValidator(r"^#[0-9a-fA-F]{6}\Z", message=COLOUR_INVALID)
 validate_days = MinValueValidator(1, message=DAYS_AT_LEAST_ONE)
+validate_days_max = MaxValueValidator(DAYS_MAX, message=DAYS_AT_MOST)
 
 
 def stored_text(key: str, setting: str, value: str) -> str:
@@ -213,7 +218,7 @@ class SegmentRuleSetForm(forms.Form):
             ),
             f"{key}_max_days_between_touches": forms.IntegerField(
                 label=_("Max days between touches"),
-                validators=[validate_days],
+                validators=[validate_days, validate_days_max],
                 error_messages={"invalid": DAYS_AT_LEAST_ONE},
             ),
             f"{key}_serving_role": forms.ChoiceField(
@@ -224,7 +229,7 @@ class SegmentRuleSetForm(forms.Form):
             ),
             f"{key}_review_cadence_days": forms.IntegerField(
                 label=_("Review every, days"),
-                validators=[validate_days],
+                validators=[validate_days, validate_days_max],
                 error_messages={"invalid": DAYS_AT_LEAST_ONE},
             ),
         }
@@ -394,9 +399,12 @@ class SegmentOverrideForm(forms.Form):
     )
 
 
+OVERRIDE_REMOVE_REASON_REQUIRED = _("Say why the override is removed.")
+
+
 class SegmentOverrideRemoveForm(forms.Form):
     reason = forms.CharField(
         label=_("Why remove it"),
         max_length=500,
-        error_messages={"required": _("Say why the override is removed.")},
+        error_messages={"required": OVERRIDE_REMOVE_REASON_REQUIRED},
     )

@@ -11,11 +11,13 @@ returns the rows of the plans page.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -32,7 +34,7 @@ from crm.api.serializers import OwnerSerializer
 from crm.api.views import LanguageOfUserMixin
 from crm.forms_plans import PeriodForm
 from crm.models import PeriodKind, PlanLevel, SalesForecast, SalesPlan
-from crm.models.plans import PERIOD_START_MESSAGES, is_period_start
+from crm.models.plans import PERIOD_START_MESSAGES, is_period_start, validate_period_year
 from crm.selectors import plans as plan_selectors
 from crm.services import plans as plan_services
 
@@ -63,6 +65,13 @@ class _TargetSerializer(serializers.ModelSerializer):
         help_text=_("Share of wallet as a fraction from 0 to 1."),
     )
     target_fields: tuple[str, ...] = ("client_id", "manager_id")
+
+    def validate_period_start(self, value: dt.date) -> dt.date:
+        try:
+            validate_period_year(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None:

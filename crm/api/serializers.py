@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -339,7 +340,10 @@ class BulkTaskSerializer(serializers.Serializer):
     """The client list's bulk action: one task for each selected client one may change."""
 
     clients = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        # An id no row can have would overflow the database's integers.
+        child=serializers.IntegerField(
+            min_value=1, max_value=connection.ops.integer_field_range("BigAutoField")[1]
+        ),
         required=False,
         max_length=BULK_TASK_MAX,
         help_text=_(

@@ -110,6 +110,21 @@ PERIOD_START_MESSAGES = {
     PeriodKind.YEAR: _("A yearly plan starts on 1 January."),
 }
 
+# Periods stay within these years: the pages link each period to the ones before
+# and after it, which the ends of the calendar (years 1 and 9999) lack.
+PERIOD_YEARS = (1900, 2999)
+
+
+def validate_period_year(day: dt.date) -> None:
+    first, last = PERIOD_YEARS
+    if not first <= day.year <= last:
+        raise ValidationError(
+            _("Choose a period between the years %(first)s and %(last)s."),
+            code="period_year",
+            params={"first": first, "last": last},
+        )
+
+
 SHARE_VALIDATORS = [
     MinValueValidator(Decimal(0), message=_("A share of wallet cannot be negative.")),
     MaxValueValidator(Decimal(1), message=_("A share of wallet cannot exceed 100 %%.")),

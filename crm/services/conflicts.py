@@ -63,7 +63,22 @@ class EditConflict(ValidationError):
 
     @classmethod
     def since(cls, *, record: Any, version: int) -> Self:
-        """The conflict of an edit of ``record`` made on its ``version``."""
+        """The conflict of an edit of ``record`` made on its ``version``.
+
+        A version the record has not reached is nobody's copy but bad input: it is
+        refused on ``version`` instead of blaming someone else's change.
+        """
+        if version > record.version:
+            raise ValidationError(
+                {
+                    "version": _(
+                        "There is no version %(version)s of this record (the latest is "
+                        "%(latest)s): reload it and edit again."
+                    )
+                    % {"version": version, "latest": record.version}
+                },
+                code="unknown_version",
+            )
         changes, changed_by = changes_since(record=record, version=version, skip=cls.skipped)
         return cls(changes=changes, changed_by=changed_by)
 

@@ -72,6 +72,16 @@ def _check_not_stale(*, current: Deal, expected_updated_at: dt.datetime | None) 
     """Refuse when the deal is newer than the copy the editor saw, naming what changed."""
     if expected_updated_at is None or current.updated_at == expected_updated_at:
         return
+    if expected_updated_at > current.updated_at:
+        # Later than the deal's last save: nobody's copy, so no one else's change.
+        raise ValidationError(
+            {
+                "updated_at": _(
+                    "The deal was never saved at this time: reload it and apply your change again."
+                )
+            },
+            code="unknown_version",
+        )
     seen = current.history.filter(updated_at=expected_updated_at).order_by("-history_id").first()
     latest = current.history.order_by("-history_date", "-history_id").first()
     changed: list[str] = []

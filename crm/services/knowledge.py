@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,10 @@ def survey_answer_record(
     """
     if not client_can_edit(user=acting_user, client=client):
         raise PermissionDenied(_("You may not change this client."))
+    if answered_on is not None and answered_on > timezone.localdate():
+        raise ValidationError(
+            {"answered_on": _("An answer cannot come from the future.")}, code="future"
+        )
     answer = SurveyAnswer(
         client=client,
         contact=contact,

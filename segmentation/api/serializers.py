@@ -302,13 +302,13 @@ class SegmentSettingsSerializer(serializers.Serializer):
         help_text=_("Empty: the built-in strategy of the segment."),
     )
     max_days_between_touches = serializers.IntegerField(
-        validators=[rule_forms.validate_days],
+        validators=[rule_forms.validate_days, rule_forms.validate_days_max],
         error_messages={"invalid": rule_forms.DAYS_AT_LEAST_ONE},
     )
     serving_role = serializers.ChoiceField(choices=ServingRole.choices)
     key_account_plan_required = serializers.BooleanField()
     review_cadence_days = serializers.IntegerField(
-        validators=[rule_forms.validate_days],
+        validators=[rule_forms.validate_days, rule_forms.validate_days_max],
         error_messages={"invalid": rule_forms.DAYS_AT_LEAST_ONE},
     )
 
@@ -505,3 +505,15 @@ class SegmentOverrideWriteSerializer(serializers.Serializer):
     client = serializers.IntegerField()
     segment = serializers.ChoiceField(choices=RATED_SEGMENT_CHOICES)
     reason = serializers.CharField(max_length=500)
+
+
+class SegmentOverrideRemoveSerializer(serializers.Serializer):
+    """Why an override is removed (``?reason=`` of the DELETE), checked like the page's form."""
+
+    reason = serializers.CharField(
+        max_length=500,
+        error_messages={
+            "required": rule_forms.OVERRIDE_REMOVE_REASON_REQUIRED,
+            "blank": rule_forms.OVERRIDE_REMOVE_REASON_REQUIRED,
+        },
+    )

@@ -433,9 +433,11 @@ class SegmentOverrideViewSet(
         client = self._client(user, kwargs.get("client"))
         if not user.is_head:
             raise PermissionDenied(_("Only a head of sales may override a client's segment."))
-        reason = str(request.query_params.get("reason", "")).strip()
-        if not reason:
-            raise ValidationError({"reason": [_("Say why the override is removed.")]})
+        query = s.SegmentOverrideRemoveSerializer(
+            data={"reason": request.query_params.get("reason", "")}
+        )
+        query.is_valid(raise_exception=True)
+        reason = query.validated_data["reason"]
         try:
             removed = services.segment_override_remove(
                 client=client, reason=reason, acting_user=user
