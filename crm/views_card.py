@@ -44,7 +44,7 @@ TABS: tuple[tuple[str, Any], ...] = (
 )
 TAB_NAMES = frozenset(name for name, _label in TABS)
 TOUCHES_PER_PAGE = 50
-LIST_CAP = 100
+LIST_CAP = card.LIST_CAP
 
 
 class _Card:

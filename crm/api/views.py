@@ -35,7 +35,6 @@ from crm.models import Client, Contact
 from crm.selectors import card, contacts_visible_to, merged_client_survivor
 from crm.selectors.client_list import grouped_by_holding
 from crm.services import client_list as list_services
-from crm.views_card import LIST_CAP
 
 
 class LanguageOfUserMixin:
@@ -267,13 +266,13 @@ class ClientViewSet(_NoDeleteViewSet):
         """The card's History tab: segment changes by metric run, owner changes and
         saves of the card (who, when, each field's old and new value), newest first.
 
-        Capped per request: the latest ``LIST_CAP`` (100) segment and owner changes,
+        Capped per request: the latest ``card.LIST_CAP`` (100) segment and owner changes,
         as on the card for owners; the card's own cap of saves (30).
         """
         client = self.get_object()
         history = {
-            "segment_history": card.client_segment_history(client=client)[:LIST_CAP],
-            "ownership_changes": card.client_ownership_changes(client=client, limit=LIST_CAP),
+            "segment_history": card.client_segment_history(client=client)[: card.LIST_CAP],
+            "ownership_changes": card.client_ownership_changes(client=client, limit=card.LIST_CAP),
             "field_history": card.client_field_history(client=client),
         }
         return Response(ClientHistorySerializer(history, context={"request": request}).data)

@@ -26,8 +26,12 @@ from crm.selectors.card.shares import (
     client_white_space,
 )
 
+# The most rows one of the card's lists shows (the page's tabs and the API alike).
+LIST_CAP = 100
+
 __all__ = [
     "CHART_MONTHS",
+    "LIST_CAP",
     "WHITE_SPACE_MIN_PEERS",
     "WHITE_SPACE_MIN_SHARE",
     "CardHeader",
